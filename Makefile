@@ -1,0 +1,38 @@
+# make book | make test | make lab | make full   (each first installs what it needs into .venv)
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+JB     := $(VENV)/bin/jupyter-book
+# Sphinx options: nitpicky, warnings are errors, but report them all.
+JBFLAGS := -n -W --keep-going
+
+.PHONY: venv book test lab full lint clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(JB) build . $(JBFLAGS)
+	@echo
+	@echo "The book is built. Open file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(PY) -m pytest --nbval-lax --nbval-current-env book tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check book tests
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=book
+
+full: $(STAMP)
+	$(PY) -m dlmath.chapters full --out _build/full
+
+clean:
+	rm -rf _build

@@ -1,0 +1,23 @@
+"""dlmath: the helper package of the book *Mathematical Foundations of Deep Learning*.
+
+Each module is named by topic:
+
+- :mod:`dlmath.env`       device selection, seeding, Colab detection
+- :mod:`dlmath.plot`      one figure style for the whole book
+- :mod:`dlmath.symbolic`  sympy helpers: derivatives of scalar functions of vectors and matrices
+- :mod:`dlmath.numeric`   finite differences and error measures for the numerical checks
+- :mod:`dlmath.check`     exercise checkers that say right or wrong, and why
+- :mod:`dlmath.chapters`  the chapters as files: bootstrap cell, parameter profiles, runner
+
+Notebooks import the modules they use, e.g. ``from dlmath import check, env, plot``.
+"""
+
+import warnings
+
+__version__ = "0.1.0"
+
+# torch's forward-mode AD (used by torch.func.hessian) scripts some of its own functions on
+# first use and warns that torch.jit.script is deprecated. The warning is about torch's
+# internals, not the reader's code, so it is not shown.
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated",
+                        category=FutureWarning)

@@ -1,0 +1,109 @@
+"""The book's chapters as files: their bootstrap cell, their parameter profiles, a runner.
+
+Each notebook's ``parameters`` cell holds the *site* profile (what the published book runs).
+``book/profiles.yml`` holds, per notebook, the overrides of the *smoke* profile (tiny, for the
+tests) and of the *full* profile (the experiments at the sizes the source problems ask for,
+meant for a GPU). Run a profile from the repository root::
+
+    python -m dlmath.chapters full --out _build/full          # every notebook
+    python -m dlmath.chapters smoke --out /tmp/smoke 01_matrix_calculus
+
+This module is for a checkout of the book's repository; it needs papermill and PyYAML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+BOOK = Path(__file__).resolve().parent.parent
+ROOT = BOOK.parent
+PROFILES_FILE = BOOK / "profiles.yml"
+PROFILES = ("smoke", "site", "full")
+
+#: The first code cell of every notebook. ``{source}`` is filled in from the ``repository``
+#: entry of ``_config.yml`` (see :func:`bootstrap_cell`); the tests keep every copy equal.
+BOOTSTRAP = """\
+# Set-up: make the book's helper package `dlmath` importable. In a checkout of the book this
+# does nothing; run alone (Colab, a downloaded notebook) it installs dlmath with pip.
+import importlib, importlib.util, os, subprocess, sys
+
+if importlib.util.find_spec("dlmath") is None:
+    source = os.environ.get("DLMATH_SOURCE", "{source}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
+    importlib.invalidate_caches()"""
+
+
+def bootstrap_cell(config: Path = ROOT / "_config.yml") -> str:
+    """The text of the bootstrap cell, with the repository and branch named in ``config``."""
+    import yaml
+
+    with open(config, encoding="utf-8") as stream:
+        repository = yaml.safe_load(stream)["repository"]
+    url, branch = repository["url"].rstrip("/"), repository.get("branch", "main")
+    return BOOTSTRAP.format(source=f"git+{url}@{branch}")
+
+
+def load(path: Path = PROFILES_FILE) -> dict[str, dict[str, dict[str, Any]]]:
+    """The profile overrides: ``{notebook stem: {"smoke": {...}, "full": {...}}}``."""
+    import yaml
+
+    with open(path, encoding="utf-8") as stream:
+        data = yaml.safe_load(stream) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must map notebook names to profiles")
+    return data
+
+
+def parameters(notebook: str, profile: str, path: Path = PROFILES_FILE) -> dict[str, Any]:
+    """The parameter overrides of ``profile`` for ``notebook`` (``{}`` for the site profile)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {PROFILES}")
+    if profile == "site":
+        return {}
+    entries = load(path)
+    if notebook not in entries or profile not in (entries[notebook] or {}):
+        raise KeyError(f"{path.name} has no {profile!r} profile for notebook {notebook!r}")
+    return dict(entries[notebook][profile] or {})
+
+
+def notebooks(book: Path = BOOK) -> list[Path]:
+    """The chapter notebooks, in reading order (their names start with the chapter number)."""
+    return sorted(book.glob("[0-9][0-9]_*.ipynb"))
+
+
+def run(notebook: Path, profile: str, out: Path) -> float:
+    """Execute ``notebook`` with ``profile`` into the folder ``out``; return the seconds taken.
+
+    The kernel's working directory is the notebook's folder, as in the built book.
+    """
+    import papermill
+
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    papermill.execute_notebook(
+        str(notebook), str(out / notebook.name),
+        parameters=parameters(notebook.stem, profile, notebook.parent / PROFILES_FILE.name),
+        cwd=str(notebook.parent), kernel_name="python3", progress_bar=False)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: execute notebooks with a profile and print the time each took."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("profile", choices=PROFILES)
+    parser.add_argument("names", nargs="*", help="notebook stems (default: all)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for executed notebooks")
+    args = parser.parse_args(argv)
+    chosen = [nb for nb in notebooks() if not args.names or nb.stem in args.names]
+    if not chosen:
+        parser.error(f"no notebook matches {args.names}")
+    for nb in chosen:
+        print(f"{nb.stem}: {run(nb, args.profile, args.out):.1f} s ({args.profile} profile)",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Exercise checkers: each returns a :class:`Verdict` that says right or wrong, and why.
+
+A reader calls, e.g., ``check.gradient(my_grad, loss, [A, b, x], wrt=2)`` and sees at once
+whether the answer matches, and if not, the most likely reason (a transpose, a sign, a
+missing factor ½, a wrong shape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+import torch
+
+from dlmath._validate import finite, positive, positive_int, to_numpy
+from dlmath.symbolic import is_zero
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a check: ``ok`` and a message that explains it. Truthy iff ``ok``."""
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return ("✔ Correct: " if self.ok else "✘ Not yet: ") + self.message
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _factor_hint(c: float) -> str:
+    for ratio, hint in ((2.0, " (an extra factor 2?)"), (0.5, " (a missing factor 2, or "
+                        "an extra ½?)"), (-1.0, " (the sign is flipped)")):
+        if np.isclose(c, ratio):
+            return hint
+    return ""
+
+
+def close(answer: Any, expected: Any, *, name: str = "your answer", rtol: float = 1e-8,
+          atol: float = 1e-10) -> Verdict:
+    """Compare a numeric ``answer`` with the ``expected`` value, entry by entry.
+
+    ``expected`` must be finite and numeric (``ValueError``/``TypeError`` otherwise); a
+    malformed ``answer`` gives a negative verdict that says what is wrong with it.
+    """
+    expected = finite(to_numpy(expected, "expected"), "expected")
+    rtol, atol = positive(rtol, "rtol"), positive(atol, "atol")
+    if answer is None:
+        return Verdict(False, f"{name} is None: did the function forget to `return` a value?")
+    try:
+        answer = to_numpy(answer, name)
+    except TypeError as error:
+        return Verdict(False, str(error))
+    if answer.shape != expected.shape:
+        if answer.shape == expected.T.shape and np.allclose(answer.T, expected, rtol, atol):
+            return Verdict(False, f"{name} is the transpose of the expected {expected.shape} "
+                                  "array (check the layout convention)")
+        return Verdict(False, f"{name} has shape {answer.shape}, expected {expected.shape}")
+    if not np.all(np.isfinite(answer)):
+        return Verdict(False, f"{name} contains NaN or infinite entries")
+    if np.allclose(answer, expected, rtol, atol):
+        return Verdict(True, f"{name} matches to rtol={rtol:g}")
+    norm_sq = float(np.vdot(expected, expected))
+    if norm_sq > 0:
+        c = float(np.vdot(answer, expected)) / norm_sq
+        if np.allclose(answer, c * expected, rtol, atol):
+            return Verdict(False, f"{name} is {c:.4g} times the expected value{_factor_hint(c)}")
+    if answer.ndim == 2 and answer.shape[0] == answer.shape[1] and np.allclose(
+            answer.T, expected, rtol, atol):
+        return Verdict(False, f"{name} is the transpose of the expected matrix")
+    worst = np.unravel_index(np.argmax(np.abs(answer - expected)), answer.shape)
+    return Verdict(False, f"{name} differs from the expected value; the largest difference is "
+                          f"at index {tuple(int(i) for i in worst)}: {answer[worst]:.6g} instead "
+                          f"of {expected[worst]:.6g}")
+
+
+def gradient(candidate: Callable[..., Any], loss: Callable[..., torch.Tensor],
+             args: Sequence[Any], *, wrt: int = 0, trials: int = 3, seed: int = 0,
+             rtol: float = 1e-8) -> Verdict:
+    """Check a hand-derived gradient ``candidate(*args)`` against autograd of ``loss(*args)``.
+
+    Each tensor or array in ``args`` is redrawn from N(0, 1) in float64 with its shape at every
+    trial; numbers are passed unchanged. ``wrt`` picks the argument to differentiate by.
+    """
+    if not callable(candidate) or not callable(loss):
+        raise TypeError("candidate and loss must be functions")
+    if not 0 <= wrt < len(args):
+        raise ValueError(f"wrt={wrt} does not index one of the {len(args)} arguments")
+    if not hasattr(args[wrt], "shape"):
+        raise TypeError(f"argument {wrt} must be a tensor or array to differentiate by it")
+    positive_int(trials, "trials")
+    generator = torch.Generator().manual_seed(seed)
+    for trial in range(1, trials + 1):
+        point = [torch.randn(tuple(a.shape), generator=generator, dtype=torch.float64)
+                 if hasattr(a, "shape") else a for a in args]
+        variable = point[wrt].requires_grad_(True)
+        (expected,) = torch.autograd.grad(loss(*point), variable)
+        variable.requires_grad_(False)
+        try:
+            answer = candidate(*point)
+        except Exception as error:  # the reader's code: report, don't crash
+            return Verdict(False, f"your function raised {type(error).__name__}: {error}")
+        verdict = close(answer, expected, name="your gradient", rtol=rtol)
+        if not verdict:
+            return Verdict(False, f"at random point {trial}: {verdict.message}")
+    return Verdict(True, f"your gradient matches autograd at {trials} random points "
+                         f"(rtol={rtol:g})")
+
+
+def expression(answer: Any, expected: Any, *, name: str = "your expression") -> Verdict:
+    """Compare a sympy ``answer`` with the ``expected`` expression or matrix exactly."""
+    if not isinstance(expected, (sp.Expr, sp.MatrixBase)):
+        raise TypeError(f"expected must be a sympy expression or Matrix, "
+                        f"got {type(expected).__name__}")
+    if not isinstance(answer, (sp.Expr, sp.MatrixBase)):
+        return Verdict(False, f"{name} must be a sympy expression or Matrix, "
+                              f"got {type(answer).__name__}")
+    if isinstance(answer, sp.MatrixBase) != isinstance(expected, sp.MatrixBase):
+        kind = "a matrix" if isinstance(expected, sp.MatrixBase) else "a scalar"
+        return Verdict(False, f"{name} should be {kind}")
+    if isinstance(expected, sp.MatrixBase) and answer.shape != expected.shape:
+        if answer.shape == expected.T.shape and is_zero(answer.T - expected):
+            return Verdict(False, f"{name} is the transpose of what was asked "
+                                  "(check the layout convention)")
+        return Verdict(False, f"{name} has shape {answer.shape}, expected {expected.shape}")
+    if is_zero(answer - expected):
+        return Verdict(True, f"{name} equals the closed form")
+    if is_zero(answer + expected):
+        return Verdict(False, f"{name} has the wrong sign")
+    for c, hint in ((2, "an extra factor 2"), (sp.Rational(1, 2), "a missing factor 2")):
+        if is_zero(answer - c * expected):
+            return Verdict(False, f"{name} is {c} times the expected one ({hint}?)")
+    if isinstance(expected, sp.MatrixBase) and expected.is_square and is_zero(answer.T - expected):
+        return Verdict(False, f"{name} is the transpose of the expected matrix")
+    return Verdict(False, f"{name} differs from the expected one by "
+                          f"{sp.simplify(answer - expected)}")

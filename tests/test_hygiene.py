@@ -1,0 +1,127 @@
+"""Hygiene of the committed notebooks, the table of contents and the profiles."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dlmath import chapters
+
+ROOT = chapters.ROOT
+NOTEBOOKS = chapters.notebooks()
+IDS = [nb.stem for nb in NOTEBOOKS]
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(notebook: dict) -> list[dict]:
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+def source(cell: dict) -> str:
+    text = cell["source"]
+    return text if isinstance(text, str) else "".join(text)
+
+
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "no chapter notebooks found in book/"
+
+
+def test_every_notebook_is_a_numbered_chapter():
+    stray = [p.name for p in (ROOT / "book").glob("*.ipynb") if p not in NOTEBOOKS]
+    assert not stray, f"notebooks must be named NN_topic.ipynb: {stray}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_without_outputs(path: Path):
+    dirty = [i for i, cell in enumerate(code_cells(load(path)))
+             if cell.get("outputs") or cell.get("execution_count")]
+    assert not dirty, f"{path.name}: code cells {dirty} carry outputs (clear them before commit)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_kernelspec_is_python3(path: Path):
+    assert load(path)["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_first_code_cell_is_the_bootstrap_cell(path: Path):
+    first = code_cells(load(path))[0]
+    assert source(first) == chapters.bootstrap_cell(), (
+        f"{path.name}: the first code cell must be the bootstrap cell of dlmath.chapters, "
+        "filled in from _config.yml")
+    assert "hide-output" in tags(first)
+
+
+def parameters_cell(path: Path) -> dict:
+    cells = [cell for cell in code_cells(load(path)) if "parameters" in tags(cell)]
+    assert len(cells) == 1, f"{path.name}: expected one cell tagged 'parameters', found {len(cells)}"
+    return cells[0]
+
+
+def parameter_names(path: Path) -> set[str]:
+    tree = ast.parse(source(parameters_cell(path)))
+    names: set[str] = set()
+    for node in tree.body:
+        assert isinstance(node, ast.Assign), f"{path.name}: the parameters cell only assigns"
+        for target in node.targets:
+            elements = target.elts if isinstance(target, ast.Tuple) else [target]
+            names.update(e.id for e in elements if isinstance(e, ast.Name))
+    return names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_parameters_cell_follows_the_bootstrap_cell(path: Path):
+    assert "parameters" in tags(code_cells(load(path))[1]), (
+        f"{path.name}: the second code cell must be the parameters cell")
+    assert parameter_names(path)
+
+
+@pytest.mark.parametrize("profile", ["smoke", "full"])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_profiles_override_only_parameters(path: Path, profile: str):
+    overrides = chapters.parameters(path.stem, profile)
+    unknown = set(overrides) - parameter_names(path)
+    assert not unknown, (f"book/profiles.yml sets {sorted(unknown)} for {path.stem} ({profile}), "
+                         "which its parameters cell does not define")
+
+
+def test_profiles_name_only_existing_notebooks():
+    assert set(chapters.load()) <= set(IDS), "book/profiles.yml names notebooks that do not exist"
+
+
+def test_toc_lists_every_notebook_and_every_entry_exists():
+    entries = toc_files()
+    missing = [nb.stem for nb in NOTEBOOKS if f"book/{nb.stem}" not in entries]
+    assert not missing, f"chapters missing from _toc.yml: {missing}"
+    absent = [e for e in entries
+              if not any((ROOT / f"{e}{suffix}").exists() for suffix in (".md", ".ipynb"))]
+    assert not absent, f"_toc.yml entries without a file: {absent}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_nbval_markers_stand_alone(path: Path):
+    for cell in code_cells(load(path)):
+        for line in source(cell).splitlines():
+            if "NBVAL_" in line:
+                assert re.fullmatch(r"# NBVAL_[A-Z_]+", line.strip()), (
+                    f"{path.name}: an NBVAL marker must be alone on its line: {line!r}")
