@@ -74,7 +74,7 @@ def test_first_code_cell_is_the_bootstrap_cell(path: Path):
 
 def parameters_cell(path: Path) -> dict:
     cells = [cell for cell in code_cells(load(path)) if "parameters" in tags(cell)]
-    assert len(cells) == 1, f"{path.name}: expected one cell tagged 'parameters', found {len(cells)}"
+    assert len(cells) == 1, f"{path.name}: expected one 'parameters' cell, found {len(cells)}"
     return cells[0]
 
 

@@ -13,7 +13,6 @@ import sys
 import sysconfig
 from pathlib import Path
 
-import papermill
 import pytest
 
 from dlmath import chapters

@@ -28,7 +28,10 @@ PROFILES = ("smoke", "site", "full")
 BOOTSTRAP = """\
 # Set-up: make the book's helper package `dlmath` importable. In a checkout of the book this
 # does nothing; run alone (Colab, a downloaded notebook) it installs dlmath with pip.
-import importlib, importlib.util, os, subprocess, sys
+import importlib.util
+import os
+import subprocess
+import sys
 
 if importlib.util.find_spec("dlmath") is None:
     source = os.environ.get("DLMATH_SOURCE", "{source}")

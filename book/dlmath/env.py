@@ -48,7 +48,7 @@ def seed(value: int) -> np.random.Generator:
         raise ValueError(f"seed must lie in [0, 2**32), got {value}")
     value = int(value)  # random.seed rejects NumPy integers
     random.seed(value)
-    np.random.seed(value)
+    np.random.seed(value)  # noqa: NPY002 (libraries that draw from the legacy global state)
     torch.manual_seed(value)
     return np.random.default_rng(value)
 

@@ -52,7 +52,7 @@ def use_style() -> None:
 
 def figure(ncols: int = 1, nrows: int = 1, *, width: float | None = None,
            height: float | None = None, **kwargs):
-    """Make a figure in the book's style (and switch the style on): ``fig, axes = figure(2)`` gives two panels side by side.
+    """Switch the book's style on and make a figure: ``fig, axes = figure(2)`` gives two panels.
 
     ``width`` and ``height`` are in inches; by default a panel is 4.2 × 3.6 inches.
     """
