@@ -40,12 +40,13 @@ def finite(array: np.ndarray, name: str) -> np.ndarray:
     return array
 
 
-def positive(value: Any, name: str) -> float:
-    """Return ``value`` as a float after checking that it is a real number > 0."""
+def positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float after checking that it is a real number > 0 (or >= 0)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
     return float(value)
 
 

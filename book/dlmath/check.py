@@ -52,7 +52,10 @@ def close(answer: Any, expected: Any, *, name: str = "your answer", rtol: float 
     malformed ``answer`` gives a negative verdict that says what is wrong with it.
     """
     expected = finite(to_numpy(expected, "expected"), "expected")
-    rtol, atol = positive(rtol, "rtol"), positive(atol, "atol")
+    rtol = positive(rtol, "rtol", allow_zero=True)
+    atol = positive(atol, "atol", allow_zero=True)
+    if rtol == atol == 0:
+        raise ValueError("rtol and atol cannot both be 0: give a tolerance for rounding")
     if answer is None:
         return Verdict(False, f"{name} is None: did the function forget to `return` a value?")
     try:
@@ -68,10 +71,12 @@ def close(answer: Any, expected: Any, *, name: str = "your answer", rtol: float 
         return Verdict(False, f"{name} contains NaN or infinite entries")
     if np.allclose(answer, expected, rtol, atol):
         return Verdict(True, f"{name} matches to rtol={rtol:g}")
+    if np.allclose(answer, 0, rtol, atol):
+        return Verdict(False, f"{name} is zero everywhere")
     norm_sq = float(np.vdot(expected, expected))
     if norm_sq > 0:
         c = float(np.vdot(answer, expected)) / norm_sq
-        if np.allclose(answer, c * expected, rtol, atol):
+        if abs(c - 1) > 1e-3 and np.allclose(answer, c * expected, rtol, atol):
             return Verdict(False, f"{name} is {c:.4g} times the expected value{_factor_hint(c)}")
     if answer.ndim == 2 and answer.shape[0] == answer.shape[1] and np.allclose(
             answer.T, expected, rtol, atol):

@@ -34,8 +34,8 @@ def central_difference(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tenso
     for i in range(flat.numel()):
         step = torch.zeros_like(flat)
         step[i] = h
-        f_plus = f((flat + step).reshape(x.shape))
-        f_minus = f((flat - step).reshape(x.shape))
+        f_plus = torch.as_tensor(f((flat + step).reshape(x.shape)))
+        f_minus = torch.as_tensor(f((flat - step).reshape(x.shape)))
         if f_plus.numel() != 1:
             raise ValueError(f"f must return a scalar, got a tensor of shape {tuple(f_plus.shape)}")
         grad[i] = (f_plus - f_minus).reshape(()) / (2 * h)
