@@ -18,7 +18,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 book: $(STAMP)
-	$(JB) build . $(JBFLAGS)
+	$(JB) build . --all $(JBFLAGS)
 	@echo
 	@echo "The book is built. Open file://$(CURDIR)/_build/html/index.html"
 
