@@ -1,0 +1,227 @@
+"""Gradient descent with momentum on least squares, and its 2×2 blocks.
+
+The loss is ``L(w) = ‖y − Xw‖²`` with gradient ``g = 2Xᵀ(Xw − y)``, and momentum keeps an
+exponential average ``z`` of the gradients:
+
+    z_{t+1} = (1 − β) z_t + β g_t,        w_{t+1} = w_t − η z_{t+1},        0 < β ≤ 1
+
+(``β = 1`` is plain gradient descent). In the SVD basis of ``X`` the iteration splits into one
+2×2 linear system per singular value ``σᵢ``, acting on ``(aᵢ, eᵢ)`` — the averaged gradient and
+the error along the i-th right singular vector (chapter *Momentum on least squares*):
+
+    Rᵢ = [[1 − β,       2βσᵢ²       ],
+          [−η(1 − β),   1 − 2ηβσᵢ²  ]],   det Rᵢ = 1 − β,   tr Rᵢ = 2 − β − 2ηβσᵢ².
+
+- eigenvalues are complex iff ``η₋ < η < η₊`` with ``η± = (1 ± √(1−β))² / (2βσᵢ²)``
+  (:func:`eta_pm`), and then ``|λ| = √(1 − β)``;
+- ``Rᵢ`` is stable iff ``0 < η < (2 − β)/(βσᵢ²)`` (:func:`stability_limit`, Jury's test).
+
+:func:`spectral_radius` evaluates ``ρ(Rᵢ)`` in closed form on whole grids of ``(η, β, σ²)`` at
+once; :func:`run_momentum` runs the iteration for many ``(η, β)`` pairs as one tensor.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, NamedTuple
+
+import torch
+
+from dlmath._validate import positive_int, to_numpy
+
+__all__ = ["Trajectory", "eta_pm", "momentum_matrix", "run_momentum", "spectral_radius",
+           "stability_limit"]
+
+
+# --- input checks (at the boundary; the functions below them trust their callers) ----------
+
+def _tensor(value: Any, name: str, device: torch.device | None = None) -> torch.Tensor:
+    """``value`` (number, array or tensor) as a finite float64 tensor."""
+    if isinstance(value, torch.Tensor):
+        if value.is_complex() or value.dtype == torch.bool:
+            raise TypeError(f"{name} must be a real number or a real tensor, got a tensor of "
+                            f"dtype {value.dtype}")
+        tensor = value.detach().to(torch.float64)
+    else:
+        if isinstance(value, bool):
+            raise TypeError(f"{name} must be a real number, got bool")
+        tensor = torch.as_tensor(to_numpy(value, name), device=device)
+    bad = ~torch.isfinite(tensor)
+    if bad.any():
+        raise ValueError(f"{name} must be finite, got {_bad(tensor, bad)}")
+    return tensor
+
+
+def _bad(tensor: torch.Tensor, mask: torch.Tensor) -> str:
+    """Describe the entries of ``tensor`` that fail a check (``mask`` marks them)."""
+    if tensor.numel() == 1:
+        return repr(tensor.item())
+    first, count, size = tensor[mask][0].item(), int(mask.sum()), tensor.numel()
+    return (f"{first!r} (one of its {size} entries)" if count == 1 else
+            f"{first!r} (and {count - 1} more of its {size} entries)")
+
+
+def _check_eta(eta: torch.Tensor) -> torch.Tensor:
+    bad = ~(eta > 0)
+    if bad.any():
+        raise ValueError(f"eta (the step size) must be > 0, got {_bad(eta, bad)}")
+    return eta
+
+
+def _check_beta(beta: torch.Tensor) -> torch.Tensor:
+    bad = ~((beta > 0) & (beta <= 1))
+    if bad.any():
+        raise ValueError("beta (the weight of the new gradient in the average) must lie in "
+                         f"(0, 1], got {_bad(beta, bad)}")
+    return beta
+
+
+def _check_sigma2(sigma2: torch.Tensor) -> torch.Tensor:
+    bad = ~(sigma2 > 0)
+    if bad.any():
+        raise ValueError("sigma2 (a squared singular value of X) must be > 0, got "
+                         f"{_bad(sigma2, bad)}")
+    return sigma2
+
+
+def _scalars(*values: Any) -> bool:
+    return all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+
+
+def _device(*values: Any) -> torch.device | None:
+    return next((v.device for v in values if isinstance(v, torch.Tensor)), None)
+
+
+def _parameters(eta: Any, beta: Any, sigma2: Any) -> tuple[torch.Tensor, ...]:
+    """Checked float64 tensors of ``eta``, ``beta``, ``sigma2``, broadcast to one shape."""
+    device = _device(eta, beta, sigma2)
+    checked = (_check_eta(_tensor(eta, "eta", device)), _check_beta(_tensor(beta, "beta", device)),
+               _check_sigma2(_tensor(sigma2, "sigma2", device)))
+    try:
+        return torch.broadcast_tensors(*(t.to(device) if device else t for t in checked))
+    except RuntimeError as error:
+        shapes = ", ".join(str(tuple(t.shape)) for t in checked)
+        raise ValueError(f"eta, beta and sigma2 must broadcast to one shape, got {shapes}"
+                         ) from error
+
+
+def _result(value: torch.Tensor, scalar: bool) -> torch.Tensor | float:
+    return value.item() if scalar else value
+
+
+# --- the 2×2 blocks ------------------------------------------------------------------------
+
+def momentum_matrix(eta: Any, beta: Any, sigma2: Any) -> torch.Tensor:
+    """The 2×2 matrix ``Rᵢ`` with ``(a_{t+1}, e_{t+1}) = Rᵢ (a_t, e_t)`` for one singular value.
+
+    ``Rᵢ = [[1 − β, 2βσᵢ²], [−η(1 − β), 1 − 2ηβσᵢ²]]``. The arguments broadcast; the result has
+    shape ``(*shape, 2, 2)``, float64.
+    """
+    eta, beta, sigma2 = _parameters(eta, beta, sigma2)
+    row_a = torch.stack([1 - beta, 2 * beta * sigma2], dim=-1)
+    row_e = torch.stack([-eta * (1 - beta), 1 - 2 * eta * beta * sigma2], dim=-1)
+    return torch.stack([row_a, row_e], dim=-2)
+
+
+def spectral_radius(eta: Any, beta: Any, sigma2: Any) -> torch.Tensor | float:
+    """``ρ(Rᵢ)``, the largest eigenvalue modulus, in closed form, for broadcastable arguments.
+
+    The eigenvalues are ``τ ± √(τ² − (1 − β))`` with ``τ = tr Rᵢ / 2 = 1 − β/2 − ηβσᵢ²``: for
+    ``τ² ≥ 1 − β`` they are real and ``ρ = |τ| + √(τ² − (1 − β))``; otherwise they are complex
+    conjugates and ``ρ = √(1 − β)``. Elementwise tensor operations only, so a whole grid of
+    ``(η, β)`` is one call. Returns a float when every argument is a Python number.
+    """
+    scalar = _scalars(eta, beta, sigma2)
+    eta, beta, sigma2 = _parameters(eta, beta, sigma2)
+    tau = 1 - beta / 2 - eta * beta * sigma2          # half the trace
+    det = 1 - beta
+    quarter_disc = tau**2 - det                       # (discriminant of the char. polynomial)/4
+    real = tau.abs() + quarter_disc.clamp(min=0).sqrt()
+    return _result(torch.where(quarter_disc >= 0, real, det.sqrt()), scalar)
+
+
+def stability_limit(beta: Any, sigma2: Any) -> torch.Tensor | float:
+    """The largest stable step, ``(2 − β)/(βσ²)``: ``Rᵢ`` is stable iff ``0 < η`` is below it."""
+    scalar = _scalars(beta, sigma2)
+    _, beta, sigma2 = _parameters(1.0, beta, sigma2)
+    return _result((2 - beta) / (beta * sigma2), scalar)
+
+
+def eta_pm(beta: Any, sigma2: Any) -> tuple[torch.Tensor | float, torch.Tensor | float]:
+    """``(η₋, η₊)`` with ``η± = (1 ± √(1 − β))² / (2βσ²)``: the eigenvalues of ``Rᵢ`` are
+    repeated at ``η = η±``, complex (of modulus ``√(1 − β)``) strictly between, real outside."""
+    scalar = _scalars(beta, sigma2)
+    _, beta, sigma2 = _parameters(1.0, beta, sigma2)
+    s = (1 - beta).sqrt()
+    scale = 2 * beta * sigma2
+    return _result((1 - s) ** 2 / scale, scalar), _result((1 + s) ** 2 / scale, scalar)
+
+
+# --- the iteration -------------------------------------------------------------------------
+
+class Trajectory(NamedTuple):
+    """Iterates of :func:`run_momentum`: ``w[t]`` and ``z[t]`` for ``t = 0, …, steps``."""
+
+    w: torch.Tensor  # (steps + 1, *batch, d)
+    z: torch.Tensor  # (steps + 1, *batch, d)
+
+
+def _data(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    for value, name in ((X, "X"), (y, "y")):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+            got = value.dtype if isinstance(value, torch.Tensor) else type(value).__name__
+            raise TypeError(f"{name} must be a floating-point torch.Tensor, got {got}")
+        if not torch.isfinite(value).all():
+            raise ValueError(f"{name} must be finite, but it holds NaN or infinite entries")
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must be an m×d matrix, got shape {tuple(X.shape)}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},) to match X of shape "
+                         f"{tuple(X.shape)}, got {tuple(y.shape)}")
+    return X, y
+
+
+def _start(value: Any, name: str, X: torch.Tensor) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point torch.Tensor of shape (..., "
+                        f"{X.shape[1]}), got {type(value).__name__}")
+    if value.ndim == 0 or value.shape[-1] != X.shape[1]:
+        raise ValueError(f"{name} must have shape (..., {X.shape[1]}) (d = X.shape[1]), got "
+                         f"{tuple(value.shape)}")
+    if not torch.isfinite(value).all():
+        raise ValueError(f"{name} must be finite, but it holds NaN or infinite entries")
+    return value.to(X)
+
+
+def run_momentum(X: torch.Tensor, y: torch.Tensor, eta: Any, beta: Any, steps: int,
+                 w0: torch.Tensor, z0: torch.Tensor | None = None) -> Trajectory:
+    """Run momentum on ``‖y − Xw‖²`` for ``steps`` steps from ``w0`` (and ``z0``, default 0).
+
+    ``eta`` and ``beta`` are numbers or tensors of a batch shape; ``w0`` (and ``z0``) have
+    shape ``(d,)`` or ``(*batch, d)``. Every run is a row of one tensor; the result holds all
+    iterates, shape ``(steps + 1, *batch, d)``, in the dtype and on the device of ``X``.
+    """
+    X, y = _data(X, y)
+    eta, beta = _tensor(eta, "eta", X.device), _tensor(beta, "beta", X.device)
+    eta, beta = _check_eta(eta).to(X), _check_beta(beta).to(X)
+    steps = positive_int(steps, "steps")
+    w = _start(w0, "w0", X)
+    z = torch.zeros_like(w) if z0 is None else _start(z0, "z0", X)
+    try:
+        batch = torch.broadcast_shapes(eta.shape, beta.shape, w.shape[:-1], z.shape[:-1])
+    except RuntimeError as error:
+        raise ValueError(f"the shapes of eta {tuple(eta.shape)}, beta {tuple(beta.shape)} and "
+                         f"the batch dimensions of w0 {tuple(w.shape[:-1])} and z0 "
+                         f"{tuple(z.shape[:-1])} do not broadcast") from error
+    eta, beta = eta.expand(batch)[..., None], beta.expand(batch)[..., None]
+    w, z = w.expand(*batch, X.shape[1]), z.expand(*batch, X.shape[1])
+
+    H, b = 2 * X.T @ X, 2 * X.T @ y          # the gradient 2Xᵀ(Xw − y) is Hw − b
+    ws, zs = [w], [z]
+    for _ in range(steps):
+        g = w @ H - b                      # one gradient per run (row); H is symmetric
+        z = (1 - beta) * z + beta * g      # average the gradients
+        w = w - eta * z                    # step along the average
+        ws.append(w)
+        zs.append(z)
+    return Trajectory(torch.stack(ws), torch.stack(zs))
