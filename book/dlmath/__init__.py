@@ -6,6 +6,10 @@ Each module is named by topic:
 - :mod:`dlmath.plot`      one figure style for the whole book
 - :mod:`dlmath.symbolic`  sympy helpers: derivatives of scalar functions of vectors and matrices
 - :mod:`dlmath.numeric`   finite differences and error measures for the numerical checks
+- :mod:`dlmath.optim`     gradient descent on quadratics, vectorised; rates and step sizes
+- :mod:`dlmath.momentum`  momentum as 2×2 systems: matrices, spectral radii, stability
+- :mod:`dlmath.operators` matrix-free linear operators (1-D convolution), Huber loss, power
+  iteration
 - :mod:`dlmath.check`     exercise checkers that say right or wrong, and why
 - :mod:`dlmath.chapters`  the chapters as files: bootstrap cell, parameter profiles, runner
 
