@@ -207,7 +207,7 @@ def test_bad_parameters_of_the_limits_raise():
         momentum.eta_pm(0.5, 0.0)
     with pytest.raises(ValueError, match="broadcast"):
         momentum.spectral_radius(torch.ones(3), torch.full((2,), 0.5), 1.0)
-    with pytest.raises(TypeError, match="real number, got bool"):
+    with pytest.raises(TypeError, match="real number or tensor, got bool"):
         momentum.spectral_radius(True, 0.5, 1.0)
     with pytest.raises(TypeError, match="must be numeric"):
         momentum.stability_limit("0.5", 1.0)

@@ -31,6 +31,34 @@ def to_numpy(value: Any, name: str) -> np.ndarray:
     return array.astype(np.float64)
 
 
+def as_tensor(value: Any, name: str, *, dtype: torch.dtype | None = None,
+              device: torch.device | None = None) -> torch.Tensor:
+    """``value`` (number, list, array or tensor) as a finite, real floating-point tensor.
+
+    The dtype is ``dtype`` if given, else the tensor's own floating dtype, else float64.
+    Raises ``TypeError`` for non-numeric, boolean or complex input and ``ValueError`` for NaN
+    or infinite entries.
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number or tensor, got bool")
+    if isinstance(value, torch.Tensor):
+        if value.is_complex() or value.dtype == torch.bool:
+            raise TypeError(f"{name} must be real, got a tensor of dtype {value.dtype}")
+        if dtype is None:
+            dtype = value.dtype if value.is_floating_point() else torch.float64
+        tensor = value.detach().to(dtype=dtype, device=device or value.device)
+    else:
+        tensor = torch.as_tensor(to_numpy(value, name), dtype=dtype or torch.float64,
+                                 device=device)
+    bad = ~torch.isfinite(tensor)
+    if bad.any():
+        if tensor.numel() == 1:
+            raise ValueError(f"{name} must be finite, got {tensor.item()!r}")
+        raise ValueError(f"{name} must be finite, but {int(bad.sum())} of its {tensor.numel()} "
+                         "entries are NaN or infinite")
+    return tensor
+
+
 def finite(array: np.ndarray, name: str) -> np.ndarray:
     """Return ``array`` unchanged; raise ``ValueError`` if it holds NaN or infinity."""
     if not np.all(np.isfinite(array)):

@@ -27,30 +27,13 @@ from typing import Any, NamedTuple
 
 import torch
 
-from dlmath._validate import positive_int, to_numpy
+from dlmath._validate import as_tensor, positive_int
 
 __all__ = ["Trajectory", "eta_pm", "momentum_matrix", "run_momentum", "spectral_radius",
            "stability_limit"]
 
 
 # --- input checks (at the boundary; the functions below them trust their callers) ----------
-
-def _tensor(value: Any, name: str, device: torch.device | None = None) -> torch.Tensor:
-    """``value`` (number, array or tensor) as a finite float64 tensor."""
-    if isinstance(value, torch.Tensor):
-        if value.is_complex() or value.dtype == torch.bool:
-            raise TypeError(f"{name} must be a real number or a real tensor, got a tensor of "
-                            f"dtype {value.dtype}")
-        tensor = value.detach().to(torch.float64)
-    else:
-        if isinstance(value, bool):
-            raise TypeError(f"{name} must be a real number, got bool")
-        tensor = torch.as_tensor(to_numpy(value, name), device=device)
-    bad = ~torch.isfinite(tensor)
-    if bad.any():
-        raise ValueError(f"{name} must be finite, got {_bad(tensor, bad)}")
-    return tensor
-
 
 def _bad(tensor: torch.Tensor, mask: torch.Tensor) -> str:
     """Describe the entries of ``tensor`` that fail a check (``mask`` marks them)."""
@@ -95,8 +78,10 @@ def _device(*values: Any) -> torch.device | None:
 def _parameters(eta: Any, beta: Any, sigma2: Any) -> tuple[torch.Tensor, ...]:
     """Checked float64 tensors of ``eta``, ``beta``, ``sigma2``, broadcast to one shape."""
     device = _device(eta, beta, sigma2)
-    checked = (_check_eta(_tensor(eta, "eta", device)), _check_beta(_tensor(beta, "beta", device)),
-               _check_sigma2(_tensor(sigma2, "sigma2", device)))
+    f64 = {"dtype": torch.float64, "device": device}
+    checked = (_check_eta(as_tensor(eta, "eta", **f64)),
+               _check_beta(as_tensor(beta, "beta", **f64)),
+               _check_sigma2(as_tensor(sigma2, "sigma2", **f64)))
     try:
         return torch.broadcast_tensors(*(t.to(device) if device else t for t in checked))
     except RuntimeError as error:
@@ -202,7 +187,8 @@ def run_momentum(X: torch.Tensor, y: torch.Tensor, eta: Any, beta: Any, steps: i
     iterates, shape ``(steps + 1, *batch, d)``, in the dtype and on the device of ``X``.
     """
     X, y = _data(X, y)
-    eta, beta = _tensor(eta, "eta", X.device), _tensor(beta, "beta", X.device)
+    f64 = {"dtype": torch.float64, "device": X.device}
+    eta, beta = as_tensor(eta, "eta", **f64), as_tensor(beta, "beta", **f64)
     eta, beta = _check_eta(eta).to(X), _check_beta(beta).to(X)
     steps = positive_int(steps, "steps")
     w = _start(w0, "w0", X)

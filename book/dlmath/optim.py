@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dlmath._validate import to_numpy
+from dlmath._validate import as_tensor
 
 __all__ = ["best_step", "critical_step", "gradient_descent", "iterations", "least_squares",
            "rate", "spectrum"]
@@ -33,30 +33,9 @@ __all__ = ["best_step", "critical_step", "gradient_descent", "iterations", "leas
 
 # --- input checks (at the boundary; the inner functions trust their callers) ----------------
 
-def _tensor(value: Any, name: str, *, dtype: torch.dtype | None = None,
-            device: torch.device | None = None) -> torch.Tensor:
-    """``value`` as a finite floating-point tensor (float64 unless ``dtype`` or its own)."""
-    if isinstance(value, torch.Tensor):
-        if value.is_complex():
-            raise TypeError(f"{name} must be real, got a complex tensor ({value.dtype})")
-        if value.dtype == torch.bool:
-            raise TypeError(f"{name} must be numeric, got a boolean tensor")
-        if dtype is None:
-            dtype = value.dtype if value.is_floating_point() else torch.float64
-        tensor = value.detach().to(dtype=dtype, device=device or value.device)
-    else:
-        array = to_numpy(value, name)  # TypeError for non-numeric and complex input
-        tensor = torch.as_tensor(array, dtype=dtype or torch.float64, device=device)
-    if not torch.isfinite(tensor).all():
-        bad = int((~torch.isfinite(tensor)).sum())
-        raise ValueError(f"{name} must be finite, but {bad} of its {tensor.numel()} entries are "
-                         "NaN or infinite")
-    return tensor
-
-
 def _symmetric(H: Any) -> torch.Tensor:
     """``H`` as a finite, square, symmetric floating-point tensor."""
-    H = _tensor(H, "H")
+    H = as_tensor(H, "H")
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
         raise ValueError(f"H must be a square d×d matrix with d ≥ 1, got shape {tuple(H.shape)}")
     scale = float(H.abs().max())
@@ -72,7 +51,7 @@ def _eigenvalues(eigenvalues: Any) -> torch.Tensor:
     """A 1-D tensor of eigenvalues; a 2-D argument is taken as the symmetric matrix itself."""
     if isinstance(eigenvalues, (torch.Tensor, np.ndarray)) and eigenvalues.ndim == 2:
         return torch.linalg.eigvalsh(_symmetric(eigenvalues))
-    lam = _tensor(eigenvalues, "eigenvalues")
+    lam = as_tensor(eigenvalues, "eigenvalues")
     if lam.ndim == 0:
         lam = lam.reshape(1)
     if lam.ndim != 1 or lam.numel() == 0:
@@ -84,9 +63,7 @@ def _eigenvalues(eigenvalues: Any) -> torch.Tensor:
 def _step_sizes(eta: Any, *, dtype: torch.dtype | None = None,
                 device: torch.device | None = None) -> torch.Tensor:
     """``eta`` as a 0-D or 1-D tensor of finite step sizes > 0."""
-    if isinstance(eta, bool):
-        raise TypeError("eta must be a number or a 1-D sequence of numbers, got bool")
-    eta = _tensor(eta, "eta", dtype=dtype, device=device)
+    eta = as_tensor(eta, "eta", dtype=dtype, device=device)
     if eta.ndim > 1:
         raise ValueError(f"eta must be a number or a 1-D sequence, got shape {tuple(eta.shape)}")
     if eta.numel() == 0:
@@ -104,10 +81,10 @@ def least_squares(X: Any, Y: Any) -> tuple[torch.Tensor, torch.Tensor]:
 
     ``X`` is ``(m, d)`` (samples as rows), ``Y`` is ``(m,)``.
     """
-    X = _tensor(X, "X")
+    X = as_tensor(X, "X")
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D (m, d) matrix, got shape {tuple(X.shape)}")
-    Y = _tensor(Y, "Y", dtype=X.dtype, device=X.device)
+    Y = as_tensor(Y, "Y", dtype=X.dtype, device=X.device)
     if Y.shape != (X.shape[0],):
         raise ValueError(f"Y must have shape ({X.shape[0]},) to match X of shape "
                          f"{tuple(X.shape)}, got {tuple(Y.shape)}")
@@ -230,11 +207,11 @@ def gradient_descent(H: Any, b: Any, theta0: Any, eta: Any, steps: int, *,
     """
     H = _symmetric(H)
     d = H.shape[0]
-    b = _tensor(b, "b", dtype=H.dtype, device=H.device)
+    b = as_tensor(b, "b", dtype=H.dtype, device=H.device)
     if b.shape != (d,):
         raise ValueError(f"b must have shape ({d},) to match H of shape {tuple(H.shape)}, "
                          f"got {tuple(b.shape)}")
-    theta0 = _tensor(theta0, "theta0", dtype=H.dtype, device=H.device)
+    theta0 = as_tensor(theta0, "theta0", dtype=H.dtype, device=H.device)
     if theta0.ndim == 0 or theta0.shape[-1] != d:
         raise ValueError(f"theta0 must have shape (d,) or (n_starts, d) with d = {d}, got "
                          f"{tuple(theta0.shape)}")
