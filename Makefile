@@ -23,7 +23,7 @@ book: $(STAMP)
 	@echo "The book is built. Open file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(PY) -m pytest --nbval-lax --nbval-current-env book tests
+	$(PY) -m pytest --nbval-lax --nbval-current-env --durations=20 book tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check book tests
