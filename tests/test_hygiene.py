@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import papermill
 import pytest
 import yaml
 
@@ -94,6 +95,15 @@ def test_parameters_cell_follows_the_bootstrap_cell(path: Path):
     assert "parameters" in tags(code_cells(load(path))[1]), (
         f"{path.name}: the second code cell must be the parameters cell")
     assert parameter_names(path)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_papermill_reads_every_parameter(path: Path):
+    """papermill can only override what it parses: one name a line, no '=' in comments."""
+    inferred = set(papermill.inspect_notebook(str(path)))
+    assert inferred == parameter_names(path), (
+        f"{path.name}: papermill reads {sorted(inferred)} from the parameters cell, which "
+        f"assigns {sorted(parameter_names(path))}")
 
 
 @pytest.mark.parametrize("profile", ["smoke", "full"])
