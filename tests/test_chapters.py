@@ -194,12 +194,14 @@ def fake_book(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Path]]:
     return ran
 
 
+@pytest.mark.parametrize("out_first", [False, True])  # the README writes --out first
 @pytest.mark.parametrize(("names", "expected"), [([], ["01_calculus", "02_kernels"]),
                                                  (["02_kernels"], ["02_kernels"])])
 def test_main_runs_the_chosen_notebooks_and_prints_their_time(
         fake_book: list, capsys: pytest.CaptureFixture[str], names: list[str],
-        expected: list[str]) -> None:
-    chapters.main(["smoke", *names, "--out", "/tmp/x"])
+        expected: list[str], out_first: bool) -> None:
+    out = ["--out", "/tmp/x"]
+    chapters.main(["smoke", *out, *names] if out_first else ["smoke", *names, *out])
     assert fake_book == [(stem, "smoke", Path("/tmp/x")) for stem in expected]
     assert capsys.readouterr().out.splitlines() == [f"{stem}: 1.5 s (smoke profile)"
                                                     for stem in expected]

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("profile", choices=PROFILES)
     parser.add_argument("names", nargs="*", help="notebook stems (default: all)")
     parser.add_argument("--out", type=Path, required=True, help="folder for executed notebooks")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     chosen = [nb for nb in notebooks() if not args.names or nb.stem in args.names]
     if not chosen:
         parser.error(f"no notebook matches {args.names}")
