@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from dlmath._validate import finite, positive_int, to_numpy
+from dlmath._validate import as_tensor, positive_int, to_numpy
 
 __all__ = ["Convolution1d", "LinearOperator", "PowerIteration", "huber", "huber_grad",
            "power_iteration"]
@@ -140,17 +140,11 @@ class Convolution1d(LinearOperator):
     """
 
     def __init__(self, kernel: Any, n: int) -> None:
-        if isinstance(kernel, torch.Tensor):
-            if kernel.is_complex():
-                raise TypeError(f"kernel must be real, got dtype {kernel.dtype}")
-            k = kernel.detach().to(torch.float64)
-        else:
-            k = torch.from_numpy(to_numpy(kernel, "kernel"))
+        k = as_tensor(kernel, "kernel", dtype=torch.float64)
         if k.ndim != 1:
             raise ValueError(f"kernel must be 1-D, got shape {tuple(k.shape)}")
         if k.numel() == 0:
             raise ValueError("kernel must have at least one entry, got an empty kernel")
-        finite(k.cpu().numpy(), "kernel")
         n = positive_int(n, "n")
         q = k.numel()
         if n < q:
