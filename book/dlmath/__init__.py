@@ -8,8 +8,10 @@ Each module is named by topic:
 - :mod:`dlmath.numeric`   finite differences and error measures for the numerical checks
 - :mod:`dlmath.optim`     gradient descent on quadratics, vectorised; rates and step sizes
 - :mod:`dlmath.momentum`  momentum as 2×2 systems: matrices, spectral radii, stability
+- :mod:`dlmath.data`      MNIST, CIFAR-10 and photographs as device tensors, with offline stand-ins
 - :mod:`dlmath.operators` matrix-free linear operators (1-D convolution), Huber loss, power
   iteration
+- :mod:`dlmath.ridge`     ridge in primal, kernel and augmented form; gradient descent on noisy inputs
 - :mod:`dlmath.check`     exercise checkers that say right or wrong, and why
 - :mod:`dlmath.chapters`  the chapters as files: bootstrap cell, parameter profiles, runner
 
