@@ -33,15 +33,6 @@ def floats(*shape: int) -> st.SearchStrategy[np.ndarray]:
     return arrays(np.float64, shape, elements=entry)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The tensors here are tiny: one thread avoids the cost of waking a thread pool."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @st.composite
 def problems(draw: st.DrawFn, max_q: int = 6, max_n: int = 30):
     """A kernel k (length q), a length n >= q, and x ∈ R^n, y ∈ R^(n−q+1)."""

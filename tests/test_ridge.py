@@ -15,15 +15,6 @@ sizes = st.integers(1, 8)
 lams = st.floats(1e-3, 1e3)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny problems: one torch thread avoids waiting for a second one on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def data(seed: int, m: int, d: int, p: int | None = None):
     generator = torch.Generator().manual_seed(seed)
     X = torch.randn(m, d, generator=generator, **F64)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import random
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 DEVICE_TYPES = ("cpu", "cuda")
+#: Below this many multiply-adds per step, a CPU loop runs faster on one thread: splitting a tiny
+#: product gains nothing, and waiting for a second thread on a busy machine can cost
+#: milliseconds a step.
+SMALL_WORK = 2**20
 
 
 def device(name: str | None = None) -> torch.device:
@@ -51,6 +57,23 @@ def seed(value: int) -> np.random.Generator:
     np.random.seed(value)  # noqa: NPY002 (libraries that draw from the legacy global state)
     torch.manual_seed(value)
     return np.random.default_rng(value)
+
+
+@contextlib.contextmanager
+def one_thread(active: bool = True) -> Iterator[None]:
+    """Run the body with one torch thread if ``active``; restore the thread count afterwards.
+
+    For loops of many small tensor operations on the CPU, e.g.
+    ``with env.one_thread(n * d < env.SMALL_WORK and x.device.type == "cpu"): ...``.
+    """
+    threads = torch.get_num_threads()
+    if active and threads > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 def in_colab() -> bool:

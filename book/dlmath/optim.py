@@ -16,15 +16,14 @@ the eigenvalues ``λ₁ ≥ … ≥ λ_d`` of ``H`` (chapter *Step sizes and sta
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
+from dlmath import env
 from dlmath._validate import as_tensor
 
 __all__ = ["best_step", "critical_step", "gradient_descent", "iterations", "least_squares",
@@ -160,24 +159,6 @@ def iterations(r: float, epsilon: float) -> int:
 
 # --- gradient descent --------------------------------------------------------------------------
 
-#: Below this many multiply-adds per step, a CPU run uses one thread: splitting a tiny product
-#: gains nothing, and waiting for a second thread on a busy machine can cost milliseconds a step.
-SMALL_WORK = 2**20
-
-
-@contextlib.contextmanager
-def _one_thread(active: bool) -> Iterator[None]:
-    """Run the body with one torch thread if ``active``; restore the thread count afterwards."""
-    threads = torch.get_num_threads()
-    if active and threads > 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
-
-
 def _descend(H: torch.Tensor, b: torch.Tensor, theta: torch.Tensor, eta: torch.Tensor,
              steps: int, trajectory: bool) -> torch.Tensor:
     """Plain gradient descent θ ← θ − η(Hθ − b) on every row θᵀ of ``theta`` (shape ``(n, d)``)
@@ -226,6 +207,6 @@ def gradient_descent(H: Any, b: Any, theta0: Any, eta: Any, steps: int, *,
     # one row per (step size, start) pair: a single 2-D product per step, fast for small d
     theta = theta0.expand(shape).reshape(-1, d).clone()        # (n_eta · n_starts, d)
     eta = eta.reshape(eta.shape + (1,) * theta0.ndim).expand(shape[:-1] + (1,)).reshape(-1, 1)
-    with _one_thread(theta.numel() * d < SMALL_WORK and theta.device.type == "cpu"):
+    with env.one_thread(theta.numel() * d < env.SMALL_WORK and theta.device.type == "cpu"):
         path = _descend(H, b, theta, eta, int(steps), trajectory)
     return path.reshape((steps + 1,) + shape if trajectory else shape)

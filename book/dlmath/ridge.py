@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 
 import torch
 
+from dlmath import env
 from dlmath._validate import as_tensor, positive, positive_int
-from dlmath.optim import SMALL_WORK, _one_thread
 
 __all__ = ["NoisyRuns", "augmented", "expected_gd", "noisy_gd", "ridge_kernel", "ridge_primal"]
 
@@ -191,7 +191,7 @@ def noisy_gd(X: Any, y: Any, sigma: float, eta: float, steps: int, runs: int, *,
     w = w0.expand(runs, d).clone()                             # (R, d): one row per run
     means, sems, paths = [w.mean(0)], [w.new_zeros(d)], [w[:n_paths]]
     # one thread for small work on a CPU (see dlmath.optim): waking a second costs more
-    with _one_thread(runs * m * d < SMALL_WORK and X.device.type == "cpu"):
+    with env.one_thread(runs * m * d < env.SMALL_WORK and X.device.type == "cpu"):
         for _ in range(steps):
             N = sigma * torch.randn((runs, m, d), dtype=X.dtype, device=X.device,
                                     generator=generator)           # (R, m, d)
