@@ -1,0 +1,252 @@
+"""What a network's parameters see: Jacobians on a grid, principal features, gradient norms.
+
+For a network ``f(x; θ)`` with a scalar output and a grid ``x_1, …, x_n`` of inputs, the
+*parameter Jacobian* is the ``n × P`` matrix ``J[i, p] = ∂f(x_i; θ)/∂θ_p``. It is the matrix of
+the linearisation ``f(θ + δ) ≈ f(θ) + J δ``, and ``J Jᵀ`` is the empirical neural tangent
+kernel. Its SVD ``J = U diag(σ) Vᵀ`` gives the *principal features*: the columns of ``U`` are
+functions of ``x`` (sampled on the grid), ordered by how strongly a unit change of parameters
+can move the output along them.
+
+The module also evaluates many copies of one small multilayer perceptron at once, so that they
+train as one tensor: :func:`stack` puts the copies' flattened parameters in the rows of an
+``(S, P)`` tensor, and :func:`stacked_forward` turns each ``nn.Linear`` into one batched matrix
+product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+from torch import nn
+from torch.func import functional_call, jacrev, vmap
+
+from dlmath._validate import positive
+from dlmath.nets import MLP, leaky_relu
+
+__all__ = ["energy_rank", "parameter_jacobian", "principal_features", "layer_gradient_norms",
+           "stacked_forward", "stack", "unstack"]
+
+
+def _check_model(model: object) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return model
+
+
+def _check_inputs(x: object, model: nn.Module, name: str = "x") -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (n, d_in), "
+                        f"got {type(x).__name__}")
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (n, d_in) with n >= 1, got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} must be finite, but it holds NaN or infinite entries")
+    first = next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
+    if first is not None and first.in_features != x.shape[1]:
+        raise ValueError(f"{name} has {x.shape[1]} features per row, but the model's first "
+                         f"layer expects {first.in_features}")
+    return x
+
+
+def parameter_jacobian(model: nn.Module, x: torch.Tensor,
+                       params: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+    """The ``(n, P)`` Jacobian ``∂f(x_i; θ)/∂θ`` of a scalar-output ``model`` on the rows of ``x``.
+
+    ``x`` has shape ``(n, d_in)``. The parameters are ``params`` (a name → tensor mapping as in
+    ``model.named_parameters()``) or, by default, the model's own; the columns follow their
+    order, each tensor flattened. Computed with ``torch.func``: ``jacrev`` of one input's output,
+    ``vmap``-ed over the grid.
+    """
+    model = _check_model(model)
+    x = _check_inputs(x, model)
+    if params is None:
+        params = {name: p.detach() for name, p in model.named_parameters()}
+    elif not isinstance(params, Mapping):
+        raise TypeError(f"params must be a mapping name -> tensor, got {type(params).__name__}")
+    params = dict(params)
+    if not params:
+        raise ValueError("the model has no parameters to differentiate by")
+
+    def f(p: dict[str, torch.Tensor], xi: torch.Tensor) -> torch.Tensor:
+        out = functional_call(model, p, (xi[None],))
+        if out.numel() != 1:
+            raise ValueError(f"the model must return one number per input, got an output of "
+                             f"shape {tuple(out.shape)} for one input")
+        return out.reshape(())
+
+    rows = vmap(jacrev(f), in_dims=(None, 0))(params, x)        # name -> (n, *shape)
+    return torch.cat([rows[name].reshape(x.shape[0], -1) for name in params], dim=1)
+
+
+def principal_features(J: torch.Tensor, k: int | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """SVD of a Jacobian ``J`` (n × P): singular values, and the leading ``k`` singular vectors.
+
+    Returns ``(sigma, U, V)``: all ``min(n, P)`` singular values in decreasing order, ``U`` of
+    shape ``(n, k)`` (the principal features, functions of the grid point) and ``V`` of shape
+    ``(P, k)`` (the parameter directions), with ``J V = U diag(sigma[:k])``. Each pair's sign is
+    fixed so that the entry of largest magnitude of ``U[:, j]`` is positive (singular vectors
+    are defined only up to sign, and plots should not flip from run to run).
+    """
+    if not isinstance(J, torch.Tensor):
+        raise TypeError(f"J must be a torch.Tensor, got {type(J).__name__}")
+    if J.ndim != 2 or 0 in J.shape:
+        raise ValueError(f"J must be a non-empty matrix (n, P), got shape {tuple(J.shape)}")
+    if not J.is_floating_point() or not torch.isfinite(J).all():
+        raise ValueError("J must be a finite floating-point matrix")
+    r = min(J.shape)
+    if k is None:
+        k = r
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"k must be an integer, got {type(k).__name__}")
+    if not 1 <= k <= r:
+        raise ValueError(f"k must lie in [1, min(n, P)] = [1, {r}], got {k}")
+    U, sigma, Vh = torch.linalg.svd(J, full_matrices=False)
+    U, V = U[:, :k], Vh[:k].T
+    peak = U.gather(0, U.abs().argmax(dim=0, keepdim=True))      # (1, k)
+    sign = torch.where(peak < 0, -1.0, 1.0).to(J.dtype)
+    return sigma, U * sign, V * sign
+
+
+def energy_rank(sigma: torch.Tensor, fraction: float = 0.99) -> int:
+    """The smallest ``k`` with ``σ_1² + … + σ_k² ≥ fraction · Σ σ_i²``.
+
+    The number of principal features that carry the given share of ``‖J‖_F²``. ``sigma`` must
+    be a non-empty 1-D tensor of non-negative values, not all zero; ``0 < fraction ≤ 1``.
+    """
+    if not isinstance(sigma, torch.Tensor):
+        raise TypeError(f"sigma must be a torch.Tensor, got {type(sigma).__name__}")
+    if sigma.ndim != 1 or sigma.numel() == 0:
+        raise ValueError(f"sigma must be a non-empty 1-D tensor, got shape {tuple(sigma.shape)}")
+    if not torch.isfinite(sigma).all() or (sigma < 0).any():
+        raise ValueError("sigma must hold finite, non-negative singular values")
+    fraction = positive(fraction, "fraction")
+    if fraction > 1:
+        raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
+    energy = torch.sort(sigma.double(), descending=True).values ** 2
+    total = energy.sum()
+    if total == 0:
+        raise ValueError("sigma is all zeros: there is no energy to share")
+    share = energy.cumsum(0) / total
+    # a relative slack of a few ulps, so that fraction = 1 counts every non-zero value
+    return int((share < fraction * (1 - 1e-12)).sum()) + 1
+
+
+def layer_gradient_norms(model: nn.Module, loss: Callable[[torch.Tensor], torch.Tensor],
+                         x: torch.Tensor) -> dict[str, float]:
+    """Frobenius norms ``‖∇_{W_l} L‖_F`` of the loss gradient by each layer's weight matrix.
+
+    ``loss`` maps the model's output on ``x`` (shape ``(n, d_in)``) to a scalar. The result maps
+    each ``nn.Linear`` module's name to the norm of the gradient by its ``weight``, from the
+    input layer to the output layer.
+    """
+    model = _check_model(model)
+    x = _check_inputs(x, model)
+    if not callable(loss):
+        raise TypeError(f"loss must be a function of the output, got {type(loss).__name__}")
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not layers:
+        raise ValueError("the model has no nn.Linear layers")
+    value = loss(model(x))
+    if not isinstance(value, torch.Tensor) or value.numel() != 1:
+        raise ValueError("loss must return a scalar tensor")
+    grads = torch.autograd.grad(value.reshape(()), [m.weight for _, m in layers])
+    return {name: float(torch.linalg.norm(g)) for (name, _), g in zip(layers, grads, strict=True)}
+
+
+def _shapes(model: nn.Module) -> list[tuple[str, torch.Size]]:
+    return [(name, p.shape) for name, p in model.named_parameters()]
+
+
+def stack(models: list[nn.Module]) -> torch.Tensor:
+    """The parameters of ``S`` models of one architecture as one ``(S, P)`` tensor.
+
+    Row ``s`` is model ``s``'s parameters flattened in ``named_parameters()`` order (the column
+    order of :func:`parameter_jacobian`). The result is a new tensor, detached from the models.
+    """
+    if not isinstance(models, (list, tuple)) or not models:
+        raise ValueError("models must be a non-empty list of nn.Module")
+    for m in models:
+        _check_model(m)
+    if any(_shapes(m) != _shapes(models[0]) for m in models):
+        raise ValueError("all models must have the same architecture (parameter names and "
+                         "shapes)")
+    return torch.stack([torch.cat([p.detach().reshape(-1) for p in m.parameters()])
+                        for m in models])
+
+
+def _check_theta(model: nn.Module, theta: object) -> int:
+    if not isinstance(theta, torch.Tensor):
+        raise TypeError(f"theta must be a torch.Tensor, got {type(theta).__name__}")
+    P = sum(shape.numel() for _, shape in _shapes(model))
+    if theta.ndim != 2 or theta.shape[1] != P:
+        raise ValueError(f"theta must have shape (S, {P}) for this model, got "
+                         f"{tuple(theta.shape)}")
+    return P
+
+
+def _split(model: nn.Module, theta: torch.Tensor) -> dict[str, torch.Tensor]:
+    shapes = _shapes(model)
+    chunks = theta.split([shape.numel() for _, shape in shapes], dim=-1)
+    return {name: c.reshape(*theta.shape[:-1], *shape)
+            for (name, shape), c in zip(shapes, chunks, strict=True)}
+
+
+def unstack(model: nn.Module, theta: torch.Tensor, s: int) -> dict[str, torch.Tensor]:
+    """Row ``s`` of stacked parameters ``theta`` as a name → tensor dict for ``functional_call``."""
+    model = _check_model(model)
+    _check_theta(model, theta)
+    if isinstance(s, bool) or not isinstance(s, int) or not -theta.shape[0] <= s < theta.shape[0]:
+        raise ValueError(f"s must be an integer index into the {theta.shape[0]} rows, got {s!r}")
+    return _split(model, theta[s].detach())
+
+
+def _linear(h: torch.Tensor, params: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    W = params[f"{name}.weight"]                                  # (S, out, in)
+    b = params.get(f"{name}.bias")
+    if b is None:
+        return torch.bmm(h, W.transpose(1, 2))
+    return torch.baddbmm(b[:, None, :], h, W.transpose(1, 2))
+
+
+def stacked_forward(model: nn.Module, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Outputs of ``S`` copies of one MLP whose stacked parameters are the rows of ``theta``.
+
+    ``model`` gives the architecture (its own parameter values are not used): a
+    :class:`dlmath.nets.MLP`, or an ``nn.Sequential`` of ``nn.Linear`` layers and parameter-free
+    elementwise activations. ``theta`` has shape ``(S, P)`` as made by :func:`stack`. ``x`` has
+    shape ``(n, d_in)`` (the same inputs for every copy) or ``(S, n, d_in)``. Returns
+    ``(S, n, d_out)``: each linear layer is one batched product, and gradients flow to ``theta``.
+    """
+    if not isinstance(model, (nn.Sequential, MLP)):
+        raise TypeError(f"model must be a dlmath.nets.MLP or an nn.Sequential, "
+                        f"got {type(model).__name__}")
+    _check_theta(model, theta)
+    S = theta.shape[0]
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim == 2:
+        x = x.expand(S, *x.shape)
+    elif x.ndim != 3 or x.shape[0] != S:
+        raise ValueError(f"x must have shape (n, d_in) or ({S}, n, d_in), got {tuple(x.shape)}")
+    params = _split(model, theta)
+    h = x
+    if isinstance(model, MLP):
+        last = len(model.layers) - 1
+        for i in range(last + 1):
+            h = _linear(h, params, f"layers.{i}")
+            if i < last:
+                h = leaky_relu(h, model.alpha)
+        return h
+    for name, module in model.named_children():
+        if isinstance(module, nn.Linear):
+            h = _linear(h, params, name)
+        elif any(True for _ in module.parameters()):
+            raise ValueError(f"layer {name} ({type(module).__name__}) has parameters; only "
+                             "nn.Linear layers and elementwise activations are supported")
+        else:
+            h = module(h)
+    return h

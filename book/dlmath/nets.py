@@ -1,0 +1,383 @@
+"""Small networks, initialisation schemes and per-layer second moments.
+
+The networks are multilayer perceptrons with a leaky-ReLU activation of slope ``alpha``,
+
+    σ_α(z) = z for z > 0,   α z for z ≤ 0,
+
+so ``alpha = 0`` is the ReLU and ``alpha = 1`` the identity (a linear network). A network of
+depth ``L`` has ``L`` hidden layers and a linear read-out; with ``h_0 = x`` it computes
+
+    z_l = W_l h_{l−1} + b_l,   h_l = σ_α(z_l)   (l = 1 … L),   f(x) = W_{L+1} h_L + b_{L+1}.
+
+An initialisation scheme (:class:`Init`) draws every weight matrix of shape ``(fan_out,
+fan_in)`` independently; biases start at zero. The schemes are named after the papers that
+proposed them: :func:`lecun`, :func:`he`, :func:`leaky_he`, :func:`glorot`, plus the
+width-independent :func:`uniform` and :func:`normal` used to show what goes wrong without a
+fan-in correction. ``scheme.scaled(c)`` multiplies a scheme's standard deviation by ``c``.
+
+:func:`moments` pushes a batch forward and a gradient backward through a stack of weight
+matrices, vectorised over any leading batch dimensions (many networks at once), and returns
+the per-layer second moments of the pre-activations ``z_l`` and of the back-propagated
+gradients ``δ_l = ∂ℓ/∂z_l``; :func:`forward` is the same stack's output, for training many
+networks as one tensor program.
+
+Typical use::
+
+    net = nets.mlp(784, 256, 1, depth=20, alpha=0.5, init=nets.leaky_he(0.5))
+    stats = net.moments(x)            # stats.forward[l-1] = mean of z_l², l = 1 … L+1
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from dlmath._validate import positive, positive_int
+
+__all__ = ["Init", "MLP", "Moments", "forward", "gain", "glorot", "he", "leaky_he", "leaky_relu",
+           "lecun", "log_step_variance", "mlp", "moments", "normal", "second_moment_factor",
+           "uniform"]
+
+
+# ---------------------------------------------------------------------------- activation
+
+def _slope(alpha: object) -> float:
+    """``alpha`` as a float after checking that it is a finite real number ≥ 0."""
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        raise TypeError(f"alpha (the leaky-ReLU slope) must be a real number, "
+                        f"got {type(alpha).__name__}")
+    if not math.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"alpha (the leaky-ReLU slope) must be a finite number >= 0, "
+                         f"got {alpha!r}")
+    return float(alpha)
+
+
+def leaky_relu(z: torch.Tensor, alpha: float | torch.Tensor) -> torch.Tensor:
+    """σ_α(z) = z for z > 0 and α z otherwise; ``alpha`` may be a tensor broadcasting to z.
+
+    Unlike ``torch.nn.functional.leaky_relu`` this accepts a tensor of slopes, so networks
+    with different slopes can be evaluated as one batch. It is computed as
+    max(z, 0) + α min(z, 0), exact and faster on a CPU than a masked select.
+    """
+    if isinstance(alpha, torch.Tensor):
+        return torch.addcmul(z.clamp(min=0), z.clamp(max=0), alpha)
+    return torch.add(z.clamp(min=0), z.clamp(max=0), alpha=alpha)
+
+
+def second_moment_factor(alpha: float) -> float:
+    """E[σ_α(z)²] / E[z²] = (1 + α²)/2 for z symmetric about 0 (e.g. Gaussian)."""
+    alpha = _slope(alpha)
+    return (1 + alpha**2) / 2
+
+
+def log_step_variance(alpha: float, width: int) -> float:
+    """v = (2 + κ_α)/n, κ_α = 6(1 + α⁴)/(1 + α²)² − 1: per-layer variance of log E[z²].
+
+    For one input, E[z_{l+1}²]/E[z_l²] at width n is a product of two independent ratios with
+    mean 1, a χ²_n/n (relative variance 2/n) and the mean of n values σ_α(z)² (relative
+    variance κ_α/n), so log q_l is a random walk whose steps have variance ≈ v and mean ≈ −v/2.
+    Averaging over a batch of inputs only lowers it: v is an upper bound.
+    """
+    alpha = _slope(alpha)
+    width = positive_int(width, "width")
+    kappa = 6 * (1 + alpha**4) / (1 + alpha**2) ** 2 - 1
+    return (2 + kappa) / width
+
+
+def gain(alpha: float) -> float:
+    """The gain √(2/(1 + α²)) of a leaky ReLU with slope α.
+
+    The standard deviation that keeps second moments constant is ``gain / √fan_in``; this is
+    what ``torch.nn.init.calculate_gain('leaky_relu', alpha)`` returns.
+    """
+    return math.sqrt(1 / second_moment_factor(alpha))
+
+
+# ---------------------------------------------------------------------- initialisation
+
+@dataclass(frozen=True)
+class Init:
+    """An initialisation scheme: i.i.d. weights of mean 0 and a standard deviation that may
+    depend on the fan-in and fan-out of the layer.
+
+    ``distribution`` is ``"normal"`` or ``"uniform"`` (a uniform law on [−a, a] has standard
+    deviation a/√3). Call ``scheme.sample(fan_out, fan_in)`` for a fresh weight matrix, or
+    ``scheme.std(fan_in, fan_out)`` for its standard deviation.
+    """
+
+    name: str
+    std_of: Callable[[int, int], float]  # (fan_in, fan_out) -> standard deviation
+    distribution: str = "normal"
+
+    def __post_init__(self) -> None:
+        if self.distribution not in ("normal", "uniform"):
+            raise ValueError(f"distribution must be 'normal' or 'uniform', "
+                             f"got {self.distribution!r}")
+
+    def std(self, fan_in: int, fan_out: int = 1) -> float:
+        """The standard deviation of a weight in a layer with these fans."""
+        return float(self.std_of(positive_int(fan_in, "fan_in"),
+                                 positive_int(fan_out, "fan_out")))
+
+    def variance(self, fan_in: int, fan_out: int = 1) -> float:
+        """Var(w) = std²."""
+        return self.std(fan_in, fan_out) ** 2
+
+    def scaled(self, c: float) -> Init:
+        """The same scheme with every weight multiplied by ``c`` > 0."""
+        c = positive(c, "c")
+        return Init(f"{c:g}×{self.name}", lambda n_in, n_out: c * self.std_of(n_in, n_out),
+                    self.distribution)
+
+    def sample(self, fan_out: int, fan_in: int, *, batch: Sequence[int] = (),
+               generator: torch.Generator | None = None, device: torch.device | None = None,
+               dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """A weight tensor of shape ``(*batch, fan_out, fan_in)`` drawn from the scheme."""
+        std = self.std(fan_in, fan_out)
+        shape = (*(positive_int(b, "batch entries") for b in batch), fan_out, fan_in)
+        if self.distribution == "normal":
+            w = torch.randn(shape, generator=generator, dtype=dtype,
+                            device=device or torch.device("cpu"))
+            return w.mul_(std)
+        w = torch.rand(shape, generator=generator, dtype=dtype,
+                       device=device or torch.device("cpu"))
+        return w.mul_(2 * math.sqrt(3) * std).sub_(math.sqrt(3) * std)
+
+    def __call__(self, weight: torch.Tensor,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Fill a ``(fan_out, fan_in)`` weight (e.g. ``nn.Linear.weight``) in place."""
+        if not isinstance(weight, torch.Tensor) or weight.ndim != 2:
+            raise ValueError("expected a 2-D weight tensor of shape (fan_out, fan_in), got "
+                             f"{getattr(weight, 'shape', type(weight).__name__)}")
+        fan_out, fan_in = weight.shape
+        with torch.no_grad():
+            weight.copy_(self.sample(fan_out, fan_in, generator=generator, dtype=weight.dtype)
+                         .to(weight.device))
+        return weight
+
+    def __repr__(self) -> str:
+        return f"Init({self.name!r}, {self.distribution})"
+
+
+def lecun() -> Init:
+    """LeCun initialisation: w ~ N(0, 1/n_in).
+
+    Keeps E[z²] constant through linear layers (α = 1); LeCun, Bottou, Orr and Müller,
+    *Efficient BackProp* (1998).
+    """
+    return Init("LeCun", lambda n_in, n_out: math.sqrt(1 / n_in))
+
+
+def he() -> Init:
+    """He (Kaiming) initialisation for ReLU: w ~ N(0, 2/n_in).
+
+    Keeps E[z²] constant through ReLU layers (α = 0); He, Zhang, Ren and Sun, *Delving Deep
+    into Rectifiers* (ICCV 2015). With a leaky ReLU of slope α > 0 it makes E[z²] grow by
+    (1 + α²) per layer.
+    """
+    return Init("He", lambda n_in, n_out: math.sqrt(2 / n_in))
+
+
+def leaky_he(alpha: float) -> Init:
+    """He initialisation for a leaky ReLU of slope α: w ~ N(0, 2/((1 + α²) n_in)).
+
+    The same paper as :func:`he` (its PReLU case); α = 0 gives :func:`he` and α = 1
+    :func:`lecun`. Equals ``torch.nn.init.kaiming_normal_(w, a=alpha)``.
+    """
+    alpha = _slope(alpha)
+    return Init(f"leaky He (α={alpha:g})",
+                lambda n_in, n_out: math.sqrt(2 / ((1 + alpha**2) * n_in)))
+
+
+def glorot() -> Init:
+    """Glorot (Xavier) initialisation: w ~ N(0, 2/(n_in + n_out)).
+
+    A compromise between the forward (1/n_in) and backward (1/n_out) conditions for linear
+    or tanh layers; Glorot and Bengio, *Understanding the difficulty of training deep
+    feedforward neural networks* (AISTATS 2010).
+    """
+    return Init("Glorot", lambda n_in, n_out: math.sqrt(2 / (n_in + n_out)))
+
+
+def uniform(scale: float) -> Init:
+    """w ~ U[−scale, scale], whatever the width (variance scale²/3): no fan-in correction."""
+    scale = positive(scale, "scale")
+    return Init(f"U[±{scale:g}]", lambda n_in, n_out: scale / math.sqrt(3), "uniform")
+
+
+def normal(sigma: float) -> Init:
+    """w ~ N(0, σ²), whatever the width: no fan-in correction."""
+    sigma = positive(sigma, "sigma")
+    return Init(f"N(0, {sigma:g}²)", lambda n_in, n_out: sigma)
+
+
+# ---------------------------------------------------------------------------- networks
+
+class MLP(nn.Module):
+    """A leaky-ReLU perceptron: ``depth`` hidden layers of ``width`` units, linear read-out.
+
+    ``layers`` holds the ``depth + 1`` ``nn.Linear`` maps; ``alpha`` the slope. Inputs of
+    shape ``(B, …)`` are flattened to ``(B, d_in)``.
+    """
+
+    def __init__(self, d_in: int, width: int, d_out: int, *, depth: int, alpha: float,
+                 bias: bool = True, init: Init | None = None,
+                 generator: torch.Generator | None = None, device: torch.device | None = None,
+                 dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        d_in, width, d_out = (positive_int(v, name) for v, name in
+                              ((d_in, "d_in"), (width, "width"), (d_out, "d_out")))
+        self.depth = positive_int(depth, "depth")
+        self.alpha = _slope(alpha)
+        if init is None:
+            init = leaky_he(self.alpha)
+        if not isinstance(init, Init):
+            raise TypeError(f"init must be an nets.Init scheme such as nets.he(), "
+                            f"got {type(init).__name__}")
+        self.init = init
+        sizes = [d_in] + [width] * self.depth + [d_out]
+        self.layers = nn.ModuleList()
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            layer = nn.Linear(n_in, n_out, bias=bias, device=device, dtype=dtype)
+            with torch.no_grad():
+                layer.weight.copy_(init.sample(n_out, n_in, generator=generator, dtype=dtype)
+                                   .to(layer.weight.device))
+                if bias:
+                    layer.bias.zero_()
+            self.layers.append(layer)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.flatten(1) if x.ndim > 2 else x
+        for layer in self.layers[:-1]:
+            h = leaky_relu(layer(h), self.alpha)
+        return self.layers[-1](h)
+
+    def weights(self) -> list[torch.Tensor]:
+        """The weight matrices ``W_1 … W_{L+1}`` (views of the parameters)."""
+        return [layer.weight for layer in self.layers]
+
+    def moments(self, x: torch.Tensor, grad_out: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> Moments:
+        """Per-layer second moments of z_l and δ_l at ``x``; see :func:`moments`."""
+        with torch.no_grad():
+            h = x.flatten(1) if x.ndim > 2 else x
+            biases = [layer.bias for layer in self.layers] if self.layers[0].bias is not None \
+                else None
+            return moments(self.weights(), h, self.alpha, biases=biases, grad_out=grad_out,
+                           generator=generator)
+
+    def extra_repr(self) -> str:
+        return f"depth={self.depth}, alpha={self.alpha:g}, init={self.init.name}"
+
+
+def mlp(d_in: int, width: int, d_out: int, *, depth: int, alpha: float, bias: bool = True,
+        init: Init | None = None, generator: torch.Generator | None = None,
+        device: torch.device | None = None, dtype: torch.dtype = torch.float32) -> MLP:
+    """Build an :class:`MLP`: ``depth`` hidden leaky-ReLU layers of ``width``, linear read-out.
+
+    ``init`` defaults to :func:`leaky_he` of ``alpha``; biases start at zero.
+    """
+    return MLP(d_in, width, d_out, depth=depth, alpha=alpha, bias=bias, init=init,
+               generator=generator, device=device, dtype=dtype)
+
+
+def forward(weights: Sequence[torch.Tensor], x: torch.Tensor, alpha: float | torch.Tensor,
+            *, biases: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+    """The output of a stack of networks: ``z_l = h_{l−1} W_lᵀ + b_l``, ``h_l = σ_α(z_l)``.
+
+    Shapes as in :func:`moments` (``weights[l]``: ``(*batch, n_l, n_{l−1})``, ``x``:
+    ``(B, n_0)`` or ``(*batch, B, n_0)``, ``alpha`` a number or a tensor of shape ``batch``);
+    the last layer is linear. Returns ``z_L``, shape ``(*batch, B, n_L)``; differentiable, so
+    many networks can be trained as one tensor program.
+    """
+    slope = _check_stack(weights, x, alpha, biases)
+    h = x
+    for l, w in enumerate(weights):
+        z = h @ w.transpose(-1, -2)
+        if biases is not None:
+            z = z + biases[l][..., None, :]
+        h = leaky_relu(z, slope) if l < len(weights) - 1 else z
+    return h
+
+
+def _check_stack(weights, x, alpha, biases):
+    """Validate the arguments of :func:`forward` and :func:`moments`; return the slope."""
+    if isinstance(weights, torch.Tensor) or not isinstance(weights, Sequence) or not weights:
+        raise TypeError("weights must be a non-empty list of weight tensors "
+                        "(*batch, fan_out, fan_in)")
+    for l, w in enumerate(weights, 1):
+        if not isinstance(w, torch.Tensor) or w.ndim < 2:
+            raise ValueError(f"weight {l} must be a tensor of shape (*batch, fan_out, fan_in), "
+                             f"got {getattr(w, 'shape', type(w).__name__)}")
+    for l, (w, v) in enumerate(zip(weights[:-1], weights[1:], strict=True), 1):
+        if v.shape[-1] != w.shape[-2]:
+            raise ValueError(f"weight {l + 1} expects {v.shape[-1]} inputs but layer {l} has "
+                             f"{w.shape[-2]} outputs")
+    if not isinstance(x, torch.Tensor) or x.ndim < 2 or x.shape[-1] != weights[0].shape[-1]:
+        raise ValueError(f"x must have shape (B, {weights[0].shape[-1]}) or (*batch, B, "
+                         f"{weights[0].shape[-1]}), got {getattr(x, 'shape', type(x).__name__)}")
+    if biases is not None and len(biases) != len(weights):
+        raise ValueError(f"got {len(biases)} biases for {len(weights)} weights")
+    if isinstance(alpha, torch.Tensor):
+        if (alpha < 0).any() or not torch.isfinite(alpha).all():
+            raise ValueError("every slope in alpha must be a finite number >= 0")
+        return alpha.to(x.dtype)[..., None, None]  # broadcast over (B, n)
+    return _slope(alpha)
+
+
+# ---------------------------------------------------------------------- layer statistics
+
+@dataclass(frozen=True)
+class Moments:
+    """Per-layer second moments, index ``l − 1`` for layer ``l`` (shape ``(*batch, L)``).
+
+    ``forward``: mean of z_l² over samples and units; ``backward``: mean of δ_l² = (∂ℓ/∂z_l)²,
+    with ℓ = ⟨g, z_L⟩ for the output gradient g.
+    """
+
+    forward: torch.Tensor
+    backward: torch.Tensor
+
+
+def moments(weights: Sequence[torch.Tensor], x: torch.Tensor, alpha: float | torch.Tensor,
+            *, biases: Sequence[torch.Tensor] | None = None, grad_out: torch.Tensor | None = None,
+            generator: torch.Generator | None = None) -> Moments:
+    """Forward and backward second moments through ``z_l = h_{l−1} W_lᵀ + b_l``, h = σ_α(z).
+
+    ``weights``: ``L`` tensors of shape ``(*batch, n_l, n_{l−1})``, one stack of networks per
+    leading index; ``x``: ``(B, n_0)`` or ``(*batch, B, n_0)``. The last layer is linear.
+    ``alpha``: a slope, or a tensor of shape ``batch`` (one slope per network).
+    ``grad_out``: δ_L, shape ``(…, B, n_L)``; by default i.i.d. N(0, 1) (from ``generator``).
+    Backward: δ_l = σ_α′(z_l) ⊙ (δ_{l+1} W_{l+1}). Returns :class:`Moments` of shape
+    ``(*batch, L)``.
+    """
+    slope = _check_stack(weights, x, alpha, biases)
+    zs = []
+    h = x
+    for l, w in enumerate(weights):
+        z = h @ w.transpose(-1, -2)
+        if biases is not None:
+            z = z + biases[l][..., None, :]
+        zs.append(z)
+        h = leaky_relu(z, slope)
+    if grad_out is None:
+        grad_out = torch.randn(zs[-1].shape, generator=generator, dtype=x.dtype,
+                               device=x.device)
+    elif grad_out.shape[-1] != zs[-1].shape[-1]:
+        raise ValueError(f"grad_out must end in the output size {zs[-1].shape[-1]}, "
+                         f"got shape {tuple(grad_out.shape)}")
+    delta = grad_out.expand(zs[-1].shape)
+    one = torch.ones((), dtype=x.dtype, device=x.device)
+    deltas = [delta]
+    for l in range(len(weights) - 1, 0, -1):  # δ_l from δ_{l+1}, l = L−1 … 1
+        delta = (delta @ weights[l]) * torch.where(zs[l - 1] > 0, one, slope * one)
+        deltas.append(delta)
+    deltas.reverse()
+    forward = torch.stack([(z**2).mean((-1, -2)) for z in zs], -1)
+    backward = torch.stack([(d**2).mean((-1, -2)) for d in deltas], -1)
+    return Moments(forward, backward)
