@@ -179,13 +179,24 @@ def test_run_executes_the_notebook_with_its_profile(tmp_path: Path, papermill: l
                           "progress_bar": False}]
 
 
-@pytest.fixture
-def fake_book(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Path]]:
-    """Two chapters and a runner that records what main asked it to run."""
-    ran: list[tuple[str, str, Path]] = []
+@pytest.mark.parametrize("profile", ["smoke", "site"])
+def test_run_overrides_the_seed_on_top_of_the_profile(tmp_path: Path, papermill: list[dict],
+                                                      profile: str) -> None:
+    book = tmp_path / "book"
+    write(book / "profiles.yml", PROFILES)
+    notebook = write(book / "01_calculus.ipynb", "{}")
+    chapters.run(notebook, profile, tmp_path / "out", seed=7)
+    expected = {"n": 8, "steps": 2} if profile == "smoke" else {}
+    assert papermill[0]["parameters"] == {**expected, "seed": 7}
 
-    def run(notebook: Path, profile: str, out: Path) -> float:
-        ran.append((notebook.stem, profile, out))
+
+@pytest.fixture
+def fake_book(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Path, int | None]]:
+    """Two chapters and a runner that records what main asked it to run."""
+    ran: list[tuple[str, str, Path, int | None]] = []
+
+    def run(notebook: Path, profile: str, out: Path, seed: int | None = None) -> float:
+        ran.append((notebook.stem, profile, out, seed))
         return 1.5
 
     monkeypatch.setattr(chapters, "notebooks",
@@ -202,9 +213,16 @@ def test_main_runs_the_chosen_notebooks_and_prints_their_time(
         expected: list[str], out_first: bool) -> None:
     out = ["--out", "/tmp/x"]
     chapters.main(["smoke", *out, *names] if out_first else ["smoke", *names, *out])
-    assert fake_book == [(stem, "smoke", Path("/tmp/x")) for stem in expected]
+    assert fake_book == [(stem, "smoke", Path("/tmp/x"), None) for stem in expected]
     assert capsys.readouterr().out.splitlines() == [f"{stem}: 1.5 s (smoke profile)"
                                                     for stem in expected]
+
+
+def test_main_passes_the_seed_and_names_it(fake_book: list,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    chapters.main(["site", "02_kernels", "--seed", "3", "--out", "/tmp/x"])
+    assert fake_book == [("02_kernels", "site", Path("/tmp/x"), 3)]
+    assert capsys.readouterr().out.splitlines() == ["02_kernels: 1.5 s (site profile, seed 3)"]
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -7,6 +7,10 @@ meant for a GPU). Run a profile from the repository root::
 
     python -m dlmath.chapters full --out _build/full          # every notebook
     python -m dlmath.chapters smoke --out /tmp/smoke 01_matrix_calculus
+    python -m dlmath.chapters site --seed 3 --out /tmp/seed3  # another seed
+
+Every notebook's ``seed`` parameter seeds all its random draws, so ``--seed`` runs a profile on
+other data, other initialisations and other noise; its claims must hold for every seed.
 
 This module is for a checkout of the book's repository; it needs papermill and PyYAML.
 """
@@ -77,18 +81,22 @@ def notebooks(book: Path = BOOK) -> list[Path]:
     return sorted(book.glob("[0-9][0-9]_*.ipynb"))
 
 
-def run(notebook: Path, profile: str, out: Path) -> float:
+def run(notebook: Path, profile: str, out: Path, seed: int | None = None) -> float:
     """Execute ``notebook`` with ``profile`` into the folder ``out``; return the seconds taken.
 
-    The kernel's working directory is the notebook's folder, as in the built book.
+    ``seed`` overrides the notebook's ``seed`` parameter. The kernel's working directory is the
+    notebook's folder, as in the built book, and it inherits this process's environment (so
+    ``ATEN_CPU_CAPABILITY`` or ``OMP_NUM_THREADS`` set here apply to it).
     """
     import papermill
 
+    values = parameters(notebook.stem, profile, notebook.parent / PROFILES_FILE.name)
+    if seed is not None:
+        values["seed"] = seed
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     papermill.execute_notebook(
-        str(notebook), str(out / notebook.name),
-        parameters=parameters(notebook.stem, profile, notebook.parent / PROFILES_FILE.name),
+        str(notebook), str(out / notebook.name), parameters=values,
         cwd=str(notebook.parent), kernel_name="python3", progress_bar=False)
     return time.perf_counter() - start
 
@@ -99,13 +107,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("profile", choices=PROFILES)
     parser.add_argument("names", nargs="*", help="notebook stems (default: all)")
     parser.add_argument("--out", type=Path, required=True, help="folder for executed notebooks")
+    parser.add_argument("--seed", type=int, help="override every notebook's seed parameter")
     args = parser.parse_intermixed_args(argv)
     chosen = [nb for nb in notebooks() if not args.names or nb.stem in args.names]
     if not chosen:
         parser.error(f"no notebook matches {args.names}")
+    seeded = "" if args.seed is None else f", seed {args.seed}"
     for nb in chosen:
-        print(f"{nb.stem}: {run(nb, args.profile, args.out):.1f} s ({args.profile} profile)",
-              flush=True)
+        seconds = run(nb, args.profile, args.out, args.seed)
+        print(f"{nb.stem}: {seconds:.1f} s ({args.profile} profile{seeded})", flush=True)
 
 
 if __name__ == "__main__":
