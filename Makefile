@@ -6,8 +6,8 @@ STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 # Sphinx options: nitpicky, warnings are errors, but report them all.
 JBFLAGS := -n -W --keep-going
-# Test processes (pytest-xdist). Each file is one unit of work, so the cells of a notebook stay
-# together in one kernel and the site tests share one build. JOBS=0 runs everything in one process.
+# Test processes (pytest-xdist). Each test file is one unit of work, so the site tests share one
+# build, except that every notebook run is one of its own (tests/conftest.py). JOBS=0: one process.
 JOBS    ?= 2
 
 .PHONY: venv book test lab full lint clean
@@ -26,7 +26,7 @@ book: $(STAMP)
 	@echo "The book is built. Open file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env --durations=30 book tests
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=30 tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check book tests

@@ -1,8 +1,13 @@
-"""Shared set-up of the unit tests."""
+"""Shared set-up of the tests, and how they are shared out between test processes."""
+
+from __future__ import annotations
 
 import pytest
 
 from dlmath import env
+
+#: Tests that each start a kernel and run a whole notebook: independent units of work.
+NOTEBOOK_RUNS = "tests/test_notebooks.py::"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -11,3 +16,23 @@ def one_thread():
     which costs more than the work on a busy machine. (Notebooks run in their own kernels.)"""
     with env.one_thread():
         yield
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadfile``, except that every notebook run is a unit of work of its own.
+
+    A test file stays on one process, so the site tests share one build; the notebook runs,
+    some seventy of a minute or less, spread over the processes. (xdist hands out the largest
+    units first, so the site build starts at once.)
+    """
+    if config.option.dist != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class NotebookRunsApart(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(NOTEBOOK_RUNS):
+                return nodeid
+            return super()._split_scope(nodeid)
+
+    return NotebookRunsApart(config, log)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from pathlib import Path
 
 import papermill
@@ -126,12 +125,3 @@ def test_toc_lists_every_notebook_and_every_entry_exists():
     absent = [e for e in entries
               if not any((ROOT / f"{e}{suffix}").exists() for suffix in (".md", ".ipynb"))]
     assert not absent, f"_toc.yml entries without a file: {absent}"
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_nbval_markers_stand_alone(path: Path):
-    for cell in code_cells(load(path)):
-        for line in source(cell).splitlines():
-            if "NBVAL_" in line:
-                assert re.fullmatch(r"# NBVAL_[A-Z_]+", line.strip()), (
-                    f"{path.name}: an NBVAL marker must be alone on its line: {line!r}")

@@ -1,6 +1,11 @@
-"""Every notebook runs with its smoke profile, and one runs alone as it would in Colab.
+"""Every notebook runs with its smoke profile, with its site profile under other seeds and
+another CPU code path, and one runs alone as it would in Colab.
 
-(nbval runs every notebook with the site profile: `pytest --nbval-lax book`, see the Makefile.)
+The site build (tests/test_site.py) runs every notebook with seed 0 on this machine's native
+CPU code path. Its claims must hold anywhere, so here each notebook runs its site profile once
+more for every entry of ``ELSEWHERE``: another seed, together with another SIMD code path of
+torch's kernels (``ATEN_CPU_CAPABILITY``) and of MKL's (``MKL_ENABLE_INSTRUCTIONS``) and
+another thread count, which change the rounding of sums and products.
 """
 
 from __future__ import annotations
@@ -20,6 +25,14 @@ from dlmath import chapters
 NOTEBOOKS = chapters.notebooks()
 IDS = [nb.stem for nb in NOTEBOOKS]
 SMOKE_BUDGET_S = 15
+#: Other machines, as (seed, environment of the kernel). ``default`` is torch's scalar code path
+#: and SSE4_2 MKL's narrowest; AVX2 is what most laptops and Colab's CPUs run (on a CPU with
+#: AVX-512, the site build runs that and this runs AVX2).
+ELSEWHERE = {
+    "seed1-scalar-1thread": (1, {"ATEN_CPU_CAPABILITY": "default",
+                                 "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "OMP_NUM_THREADS": "1"}),
+    "seed2-avx2": (2, {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}),
+}
 
 
 @pytest.mark.slow
@@ -28,6 +41,20 @@ def test_smoke_profile_runs(path: Path, tmp_path: Path, record_property):
     seconds = chapters.run(path, "smoke", tmp_path)
     record_property("seconds", round(seconds, 1))
     print(f"{path.stem}: {seconds:.1f} s with the smoke profile (budget {SMOKE_BUDGET_S} s)")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ELSEWHERE)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_site_profile_holds_for_another_seed_and_cpu(path: Path, where: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     record_property):
+    seed, environment = ELSEWHERE[where]
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)  # the kernel papermill starts inherits them
+    seconds = chapters.run(path, "site", tmp_path, seed=seed)
+    record_property("seconds", round(seconds, 1))
+    print(f"{path.stem}: {seconds:.1f} s with the site profile, {where}")
 
 
 def isolated_kernel(root: Path) -> tuple[dict[str, str], Path]:
