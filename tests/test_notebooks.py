@@ -39,7 +39,6 @@ ELSEWHERE = {
 NOT_YET_ROBUST = {
     "02_step_size_stability", "03_early_stopping", "06_operators", "09_implicit_bias",
     "10_top_eigenvector", "13_memorisation", "14_first_classifier",
-    "18_jacobian_features",
 }
 
 
