@@ -36,9 +36,7 @@ ELSEWHERE = {
 #: Chapters whose claims have not yet been reworked to hold under every seed and code path (some
 #: are known to fail with seed 1 or 2): their runs in ELSEWHERE are skipped until they are. The
 #: list only shrinks; a chapter leaves it with the commit that makes its claims robust.
-NOT_YET_ROBUST = {
-    "14_first_classifier",
-}
+NOT_YET_ROBUST: set[str] = set()
 
 
 @pytest.mark.slow
