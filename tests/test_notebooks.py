@@ -33,11 +33,6 @@ ELSEWHERE = {
                                  "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "OMP_NUM_THREADS": "1"}),
     "seed2-avx2": (2, {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}),
 }
-#: Chapters whose claims have not yet been reworked to hold under every seed and code path (some
-#: are known to fail with seed 1 or 2): their runs in ELSEWHERE are skipped until they are. The
-#: list only shrinks; a chapter leaves it with the commit that makes its claims robust.
-NOT_YET_ROBUST: set[str] = set()
-
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -53,8 +48,6 @@ def test_smoke_profile_runs(path: Path, tmp_path: Path, record_property):
 def test_site_profile_holds_for_another_seed_and_cpu(path: Path, where: str, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch,
                                                      record_property):
-    if path.stem in NOT_YET_ROBUST:
-        pytest.skip(f"{path.stem}: claims not yet checked for other seeds and CPU code paths")
     seed, environment = ELSEWHERE[where]
     for name, value in environment.items():
         monkeypatch.setenv(name, value)  # the kernel papermill starts inherits them
@@ -108,7 +101,3 @@ def test_notebook_runs_alone_and_installs_dlmath(tmp_path: Path):
     installed = list(site.glob("dlmath-*.dist-info"))
     assert installed, "the bootstrap cell did not install dlmath into the isolated environment"
     assert (site / "dlmath" / "__init__.py").exists()
-
-
-def test_not_yet_robust_names_existing_chapters():
-    assert NOT_YET_ROBUST <= set(IDS), NOT_YET_ROBUST - set(IDS)
