@@ -1,5 +1,6 @@
 """Every notebook runs with its smoke profile, with its site profile under other seeds and
-another CPU code path, and one runs alone as it would in Colab.
+another CPU code path, and those that can on a CPU with their full profile; one runs alone as it
+would in Colab.
 
 The site build (tests/test_site.py) runs every notebook with seed 0 on this machine's native
 CPU code path. Its claims must hold anywhere, so here each notebook runs its site profile once
@@ -33,6 +34,12 @@ ELSEWHERE = {
                                  "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "OMP_NUM_THREADS": "1"}),
     "seed2-avx2": (2, {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}),
 }
+#: Chapters whose full profile runs in about two minutes or less on two CPU cores: the tests run
+#: it too. The full profiles of the others are sized for a GPU machine (`make full`).
+FULL_ON_CPU = ("01_matrix_calculus", "02_step_size_stability", "03_early_stopping",
+               "04_momentum", "06_operators", "07_ridge", "11_relu_elbows", "12_linear_networks",
+               "13_memorisation", "14_first_classifier")
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -54,6 +61,14 @@ def test_site_profile_holds_for_another_seed_and_cpu(path: Path, where: str, tmp
     seconds = chapters.run(path, "site", tmp_path, seed=seed)
     record_property("seconds", round(seconds, 1))
     print(f"{path.stem}: {seconds:.1f} s with the site profile, {where}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", FULL_ON_CPU)
+def test_full_profile_runs(stem: str, tmp_path: Path, record_property):
+    seconds = chapters.run(chapters.BOOK / f"{stem}.ipynb", "full", tmp_path)
+    record_property("seconds", round(seconds, 1))
+    print(f"{stem}: {seconds:.1f} s with the full profile")
 
 
 def isolated_kernel(root: Path) -> tuple[dict[str, str], Path]:
