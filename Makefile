@@ -31,8 +31,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check book tests
 
+# --allow-root: JupyterLab refuses to start as root (containers, cloud VMs) without it.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=book
+	$(VENV)/bin/jupyter lab --notebook-dir=book --allow-root
 
 full: $(STAMP)
 	$(PY) -m dlmath.chapters full --out _build/full
