@@ -212,10 +212,8 @@ class Visit:
             route.abort()
 
     def on_console(self, message: ConsoleMessage) -> None:
-        source = message.location.get("url", "")
-        # The browser asks every server for /favicon.ico on its own; the book declares none.
-        if message.type == "error" and not source.endswith("/favicon.ico"):
-            self.errors.append(f"console error: {message.text} ({source})")
+        if message.type == "error":
+            self.errors.append(f"console error: {message.text} ({message.location.get('url')})")
 
     def on_page_error(self, error: Error) -> None:
         if error.message not in KNOWN_PAGE_ERRORS:
@@ -278,6 +276,14 @@ def rendering_problems(page: Page, site_url: str, *, expects_math: bool) -> list
         "img", "imgs => imgs.filter(i => i.naturalWidth === 0).map(i => i.getAttribute('src'))"
     )
     problems += [f"image did not load: {src}" for src in broken]
+    if not page.locator("img.logo__image").count():
+        problems.append("the page shows no logo")
+    icons = page.eval_on_selector_all("link[rel~='icon']", "links => links.map(l => l.href)")
+    if not icons:
+        problems.append("the page declares no favicon")
+    for icon in icons:
+        if (status := page.evaluate("async url => (await fetch(url)).status", icon)) != 200:
+            problems.append(f"favicon {icon}: HTTP status {status}")
     figures = page.eval_on_selector_all("article img", TRANSPARENCY_JS)
     problems += [
         f"figure has a transparent background ({share:.0%} of its pixels): {src}"
