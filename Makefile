@@ -1,4 +1,4 @@
-# make book | make test | make lab | make full   (each first installs what it needs into .venv)
+# make book | make pdf | make test | make lab | make full   (each first installs what it needs into .venv)
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
@@ -10,7 +10,7 @@ JBFLAGS := -n -W --keep-going
 # build, except that every notebook run is one of its own (tests/conftest.py). JOBS=0: one process.
 JOBS    ?= 2
 
-.PHONY: venv book test lab full lint clean
+.PHONY: venv book pdf test lab full lint clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,13 @@ book: $(STAMP)
 	$(JB) build . --all $(JBFLAGS)
 	@echo
 	@echo "The book is built. Open file://$(CURDIR)/_build/html/index.html"
+
+# The whole book as one PDF: the single-page build (it reuses the executed notebooks of a
+# previous `make book`), printed by headless Chromium; a copy goes beside the site.
+pdf: $(STAMP)
+	$(JB) build . --builder singlehtml $(JBFLAGS)
+	$(PY) tools/pdf.py _build/singlehtml _build/pdf/book.pdf
+	if [ -d _build/html ]; then cp _build/pdf/book.pdf _build/html/book.pdf; fi
 
 test: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=30 tests

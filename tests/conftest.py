@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+import chromium
 from dlmath import env
-
-#: Debian's Chromium, which .ci/run installs when no other browser is at hand.
-SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 #: Tests that each start a kernel and run a whole notebook: independent units of work.
 NOTEBOOK_RUNS = "tests/test_notebooks.py::"
@@ -35,25 +22,14 @@ def one_thread():
         yield
 
 
-def chromium_executable() -> Path | None:
-    """The Chromium the browser tests drive: ``$CHROMIUM`` if set, else Debian's, else ``None``
-    for the one Playwright keeps itself (``playwright install chromium``)."""
-    if "CHROMIUM" in os.environ:
-        return Path(os.environ["CHROMIUM"])
-    return SYSTEM_CHROMIUM if SYSTEM_CHROMIUM.exists() else None
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium, driven through Playwright."""
-    executable = chromium_executable()
-    if executable is not None and not executable.exists():
-        pytest.fail(f"CHROMIUM names {executable}, which does not exist")
+    """Headless Chromium, driven through Playwright (tools/chromium.py says which)."""
     with sync_playwright() as playwright:
-        if executable is None and not Path(playwright.chromium.executable_path).exists():
-            pytest.fail("no Chromium: install Debian's `chromium`, set CHROMIUM, or run "
-                        "`.venv/bin/playwright install chromium`")
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            browser = chromium.launch(playwright)
+        except RuntimeError as error:
+            pytest.fail(str(error))
         yield browser
         browser.close()
 

@@ -10,24 +10,26 @@ for a person to look at.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import yaml
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Route
+from pypdf import PdfReader
+
+from chromium import serve
+from pdf import print_pdf
 
 pytestmark = pytest.mark.slow
 
@@ -172,22 +174,11 @@ def site() -> Path:
     return SITE
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_url(site: Path) -> Iterator[str]:
     """The built site, served on a free port of 127.0.0.1."""
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    thread.join()
+    with serve(site) as url:
+        yield url
 
 
 # --------------------------------------------------------------------------- a visit
@@ -384,3 +375,26 @@ def test_screenshot(browser: Browser, site_url: str, name: str, path: str, theme
     if shown != theme:
         problems.append(f"the page shows the {shown!r} theme, not {theme!r}")
     assert not problems, report(path, problems)
+
+
+def plain(text: str) -> str:
+    """``text`` as PDF text and source compare: ligatures undone, typographic apostrophes
+    straight, runs of white space one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).replace("\u2019", "'").split())
+
+
+def test_pdf_has_every_chapter_on_a_page_of_its_own(site: Path) -> None:
+    """`make pdf`: the single-page build (reusing the site build's executed notebooks), printed;
+    every chapter's title opens a page of its own."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    build = subprocess.run(
+        [str(jupyter_book), "build", ".", "--builder", "singlehtml", "-n", "-W", "--keep-going"],
+        cwd=ROOT, capture_output=True, text=True, timeout=30 * 60)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    out = print_pdf(ROOT / "_build" / "singlehtml", ROOT / "_build" / "pdf" / "book.pdf")
+    pages = [plain(page.extract_text()) for page in PdfReader(out).pages]
+    titles = [plain(json.loads(source_of(p).read_text(encoding="utf-8"))["cells"][0]["source"][0]
+                    .removeprefix("# ")) for p in NOTEBOOK_PAGES]
+    missing = [title for title in titles if not any(page.startswith(title) for page in pages)]
+    assert not missing, f"no page of {out} starts with these chapter titles: {missing}"
+    print(f"{out}: {len(pages)} pages, {out.stat().st_size / 1e6:.1f} MB")
