@@ -383,7 +383,7 @@ def plain(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).replace("\u2019", "'").split())
 
 
-def test_pdf_has_every_chapter_on_a_page_of_its_own(site: Path) -> None:
+def test_pdf_has_every_chapter_on_a_page_of_its_own(browser: Browser, site: Path) -> None:
     """`make pdf`: the single-page build (reusing the site build's executed notebooks), printed;
     every chapter's title opens a page of its own."""
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
@@ -391,7 +391,7 @@ def test_pdf_has_every_chapter_on_a_page_of_its_own(site: Path) -> None:
         [str(jupyter_book), "build", ".", "--builder", "singlehtml", "-n", "-W", "--keep-going"],
         cwd=ROOT, capture_output=True, text=True, timeout=30 * 60)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    out = print_pdf(ROOT / "_build" / "singlehtml", ROOT / "_build" / "pdf" / "book.pdf")
+    out = print_pdf(browser, ROOT / "_build" / "singlehtml", ROOT / "_build" / "pdf" / "book.pdf")
     pages = [plain(page.extract_text()) for page in PdfReader(out).pages]
     titles = [plain(json.loads(source_of(p).read_text(encoding="utf-8"))["cells"][0]["source"][0]
                     .removeprefix("# ")) for p in NOTEBOOK_PAGES]

@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chromium import launch, serve  # noqa: E402
@@ -34,14 +34,13 @@ FOOTER = ('<div style="font-size: 8px; width: 100%; text-align: center; color: #
           '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
 
 
-def print_pdf(site: Path, out: Path, root_page: str = "book/intro.html") -> Path:
-    """Print ``root_page`` of the single-page build in ``site`` to ``out``; return ``out``."""
+def print_pdf(browser: Browser, site: Path, out: Path, root_page: str = "book/intro.html") -> Path:
+    """Print ``root_page`` of the single-page build in ``site`` to ``out`` with ``browser``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     # The single page is written as book/intro.html (the root document's name) but refers to
     # _static/ and _images/ as if it lay at the top of the build: put a copy there.
     shutil.copy(site / root_page, site / "book.html")
-    with serve(site) as url, sync_playwright() as playwright:
-        browser = launch(playwright)
+    with serve(site) as url:
         page = browser.new_page()
         page.set_default_timeout(300_000)  # typesetting a whole book takes a while
         page.goto(url + "book.html", wait_until="load")
@@ -53,7 +52,7 @@ def print_pdf(site: Path, out: Path, root_page: str = "book/intro.html") -> Path
                  margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
                  display_header_footer=True, header_template="<span></span>",
                  footer_template=FOOTER)
-        browser.close()
+        page.close()
     return out
 
 
@@ -62,7 +61,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("site", type=Path, help="the single-page build (_build/singlehtml)")
     parser.add_argument("out", type=Path, help="the PDF to write")
     args = parser.parse_args(argv)
-    out = print_pdf(args.site, args.out)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        out = print_pdf(browser, args.site, args.out)
+        browser.close()
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
 
 
