@@ -72,6 +72,20 @@ def test_first_code_cell_is_the_bootstrap_cell(path: Path):
     assert "hide-output" in tags(first)
 
 
+#: What a cell calls to show a figure.
+SHOWS_FIGURE = ("plt.show()", "image_grid(", "plot.figure(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_figure_has_an_alternative_text(path: Path):
+    """A cell that shows a figure says in words what it shows (myst-nb puts the text of its
+    metadata ``mystnb.image.alt`` into the ``alt`` of the figure on the site)."""
+    missing = [i for i, cell in enumerate(load(path)["cells"])
+               if cell["cell_type"] == "code" and any(s in source(cell) for s in SHOWS_FIGURE)
+               and len(cell["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")) < 40]
+    assert not missing, f"{path.name}: cells {missing} show a figure without an alternative text"
+
+
 def parameters_cell(path: Path) -> dict:
     cells = [cell for cell in code_cells(load(path)) if "parameters" in tags(cell)]
     assert len(cells) == 1, f"{path.name}: expected one 'parameters' cell, found {len(cells)}"

@@ -267,6 +267,10 @@ def rendering_problems(page: Page, site_url: str, *, expects_math: bool) -> list
         "img", "imgs => imgs.filter(i => i.naturalWidth === 0).map(i => i.getAttribute('src'))"
     )
     problems += [f"image did not load: {src}" for src in broken]
+    unnamed = page.eval_on_selector_all(
+        "article img", "imgs => imgs.filter(i => !i.alt || i.alt.endsWith(i.getAttribute('src')))"
+        ".map(i => i.getAttribute('src'))")
+    problems += [f"image without an alternative text: {src}" for src in unnamed]
     if not page.locator("img.logo__image").count():
         problems.append("the page shows no logo")
     icons = page.eval_on_selector_all("link[rel~='icon']", "links => links.map(l => l.href)")
