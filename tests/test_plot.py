@@ -136,3 +136,34 @@ def test_figure_rejects_bad_sizes(kwargs: dict, error: type[Exception], message:
     with pytest.raises(error, match=message):
         plot.figure(**kwargs)
     assert not plt.get_fignums()  # nothing half-made is left open
+
+
+# --- animation -----------------------------------------------------------------------------
+
+
+def moving_sine() -> tuple:
+    fig, ax = plot.figure(width=2.0, height=1.5)
+    x = np.linspace(0, 6, 50)
+    (line,) = ax.plot(x, np.sin(x))
+    return fig, lambda i: line.set_ydata(np.sin(x + i))
+
+
+def test_animation_is_a_described_player_of_every_frame():
+    fig, update = moving_sine()
+    html = plot.animation(fig, update, 4, alt='A sine wave "moving" left.', dpi=20).data
+    assert html.count("<img ") == 1
+    assert 'alt="A sine wave &quot;moving&quot; left."' in html    # escaped into the attribute
+    assert html.count("data:image/png;base64,") == 4                # one PNG per frame
+    assert 'title="Next frame"' in html and "<script" in html
+    assert "://" not in html and 'class="fa' not in html             # no icon font from a CDN
+    assert not plt.fignum_exists(fig.number)                        # no still copy is shown
+
+
+@pytest.mark.parametrize(("frames", "alt", "error"), [
+    (0, "a caption", ValueError), (2.5, "a caption", TypeError), (3, "  ", ValueError),
+    (3, None, ValueError),
+])
+def test_animation_rejects_bad_input(frames, alt, error):
+    fig, update = moving_sine()
+    with pytest.raises(error):
+        plot.animation(fig, update, frames, alt=alt)

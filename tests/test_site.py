@@ -402,3 +402,29 @@ def test_pdf_has_every_chapter_on_a_page_of_its_own(browser: Browser, site: Path
     missing = [title for title in titles if not any(page.startswith(title) for page in pages)]
     assert not missing, f"no page of {out} starts with these chapter titles: {missing}"
     print(f"{out}: {len(pages)} pages, {out.stat().st_size / 1e6:.1f} MB")
+
+
+ANIMATED_PAGES = [p for p in NOTEBOOK_PAGES
+                  if "plot.animation(" in source_of(p).read_text(encoding="utf-8")]
+
+
+def test_moving_figures_in_at_least_four_chapters() -> None:
+    assert len(ANIMATED_PAGES) >= 4, f"chapters with an animation: {ANIMATED_PAGES}"
+
+
+@pytest.mark.parametrize("path", ANIMATED_PAGES)
+def test_moving_figure_plays(browser: Browser, site_url: str, path: str) -> None:
+    """Every animation player on the page shows a frame and moves on when asked."""
+    problems = []
+    with visit(browser, site_url + path) as opened:
+        players = opened.page.locator("div.animation")
+        if not players.count():
+            problems.append("the source makes an animation, the page shows no player")
+        for k in range(players.count()):
+            image = players.nth(k).locator("img").first
+            before = image.get_attribute("src")
+            players.nth(k).locator("button[title='Next frame']").click()
+            if not before or image.get_attribute("src") == before:
+                problems.append(f"player {k + 1} does not advance to its next frame")
+    problems += opened.problems()
+    assert not problems, report(path, problems)
