@@ -36,9 +36,9 @@ ELSEWHERE = {
 }
 #: Chapters whose full profile runs in about two minutes or less on two CPU cores: the tests run
 #: it too. The full profiles of the others are sized for a GPU machine (`make full`).
-FULL_ON_CPU = ("01_matrix_calculus", "02_step_size_stability", "03_early_stopping",
-               "04_momentum", "06_operators", "07_ridge", "11_relu_elbows", "12_linear_networks",
-               "13_memorisation", "14_first_classifier")
+FULL_ON_CPU = ("02_step_size_stability", "03_early_stopping", "04_momentum", "06_operators",
+               "07_ridge", "11_relu_elbows", "12_linear_networks", "13_memorisation",
+               "14_first_classifier")
 
 
 @pytest.mark.slow
