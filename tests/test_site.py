@@ -143,14 +143,21 @@ def report(page: str, problems: list[str]) -> str:
 @pytest.fixture(scope="session")
 def site() -> Path:
     """Build the book as `make book` does; fail on a non-zero exit, a warning or a cell error."""
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
     # Sphinx re-reads (and so re-executes) only sources that changed since its last build, which
     # misses changes in dlmath and hides the warnings of pages it does not re-read; and the pages
     # on disk must be this build's, no others. So: no previous build.
     for stale in (SITE, ROOT / "_build" / ".doctrees"):
         shutil.rmtree(stale, ignore_errors=True)
+    build_book("build.log")
+    return SITE
+
+
+def build_book(log_name: str, *options: str) -> None:
+    """Run `jupyter-book build . -n -W --keep-going` with ``options``; keep its log in
+    ARTIFACTS/``log_name``; fail on a non-zero exit, a warning or a cell error."""
+    command = ["build", ".", *options, "-n", "-W", "--keep-going"]
     result = subprocess.run(
-        [str(jupyter_book), "build", ".", "-n", "-W", "--keep-going"],
+        [str(Path(sys.executable).parent / "jupyter-book"), *command],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -160,18 +167,17 @@ def site() -> Path:
     )
     log = ANSI_COLOUR.sub("", result.stdout)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "build.log").write_text(log, encoding="utf-8")
+    (ARTIFACTS / log_name).write_text(log, encoding="utf-8")
     problems = [line for line in log.splitlines() if BUILD_PROBLEM.search(line)]
     if result.returncode != 0 or problems:
         tail = "\n".join(log.splitlines()[-60:])
         pytest.fail(
-            f"`jupyter-book build . -n -W --keep-going` exited with {result.returncode}.\n"
+            f"`jupyter-book {' '.join(command)}` exited with {result.returncode}.\n"
             + "Problems:\n  "
             + "\n  ".join(problems[:30])
-            + f"\n--- last lines of the log (all of it: {ARTIFACTS / 'build.log'}) ---\n{tail}",
+            + f"\n--- last lines of the log (all of it: {ARTIFACTS / log_name}) ---\n{tail}",
             pytrace=False,
         )
-    return SITE
 
 
 @pytest.fixture(scope="session")
@@ -390,11 +396,7 @@ def plain(text: str) -> str:
 def test_pdf_has_every_chapter_on_a_page_of_its_own(browser: Browser, site: Path) -> None:
     """`make pdf`: the single-page build (reusing the site build's executed notebooks), printed;
     every chapter's title opens a page of its own."""
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    build = subprocess.run(
-        [str(jupyter_book), "build", ".", "--builder", "singlehtml", "-n", "-W", "--keep-going"],
-        cwd=ROOT, capture_output=True, text=True, timeout=30 * 60)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    build_book("build-singlehtml.log", "--builder", "singlehtml")
     out = print_pdf(browser, ROOT / "_build" / "singlehtml", ROOT / "_build" / "pdf" / "book.pdf")
     pages = [plain(page.extract_text()) for page in PdfReader(out).pages]
     titles = [plain(json.loads(source_of(p).read_text(encoding="utf-8"))["cells"][0]["source"][0]

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chromium import launch, serve  # noqa: E402
+from chromium import launch, serve  # tools/ is on the path: the script's folder, or pytest's
 
 #: Chapters (the documents the table of contents inlines) start on a new page; their titles
 #: become the size of a page title again; the screen-only buttons go; the text uses the page's

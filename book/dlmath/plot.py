@@ -92,13 +92,11 @@ def animation(fig, update: Callable[[int], object], frames: int, *, alt: str,
     positive(dpi, "dpi")
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("alt must say in words what the animation shows")
-    previous = mpl.rcParams["savefig.dpi"]
-    mpl.rcParams["savefig.dpi"] = dpi
     try:
-        player = FuncAnimation(fig, update, frames=frames, interval=interval)
-        html = player.to_jshtml(default_mode="once")
+        with mpl.rc_context({"savefig.dpi": dpi}):  # the frames are saved at savefig.dpi
+            html = FuncAnimation(fig, update, frames=frames, interval=interval).to_jshtml(
+                default_mode="once")
     finally:
-        mpl.rcParams["savefig.dpi"] = previous
         plt.close(fig)
     # The player's buttons draw their icons from a font fetched from a CDN: no network is
     # needed for text symbols, so the page keeps working offline.
