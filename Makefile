@@ -1,4 +1,4 @@
-# make book | make pdf | make test | make lab | make full   (each first installs what it needs into .venv)
+# make book | make pdf | make test | make lab | make full | make student   (each first installs what it needs into .venv)
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
@@ -10,7 +10,7 @@ JBFLAGS := -n -W --keep-going
 # build, except that every notebook run is one of its own (tests/conftest.py). JOBS=0: one process.
 JOBS    ?= 2
 
-.PHONY: venv book pdf test lab full lint clean
+.PHONY: venv book pdf test lab full student lint clean
 
 venv: $(STAMP)
 
@@ -44,6 +44,10 @@ lab: $(STAMP)
 
 full: $(STAMP)
 	$(PY) -m dlmath.chapters full --out _build/full
+
+# The notebooks without their solutions, checkers still working: what an instructor hands out.
+student: $(STAMP)
+	$(PY) tools/student.py _build/student
 
 clean:
 	rm -rf _build

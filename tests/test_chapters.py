@@ -237,3 +237,43 @@ def test_main_rejects_bad_command_lines(fake_book: list, capsys: pytest.CaptureF
     assert exit_info.value.code == 2
     assert fake_book == []
     assert re.search(message, capsys.readouterr().err)
+
+
+def markdown(text: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+
+def code(text: str) -> dict:
+    return {"cell_type": "code", "metadata": {}, "source": text, "outputs": []}
+
+
+#: Two exercises; the first solution ends in the cell that asks the second question.
+EXERCISES = {"cells": [
+    markdown("## Exercises\n\n```{exercise} One\n:label: ex-one\n\nQuestion one.\n```"),
+    code("answer = ...\ncheck.exercise('ex-one', answer)"),
+    markdown("```{solution-start} ex-one\n:class: dropdown\n```\n\nThe derivation."),
+    code("answer = 1\nassert check.exercise('ex-one', answer)"),
+    markdown("```{solution-end}\n```\n\n```{exercise} Two\n:label: ex-two\n\nQuestion two.\n```"),
+    code("check.exercise('ex-two', ...)"),
+    markdown("```{solution-start} ex-two\n:class: dropdown\n```"),
+    code("assert check.exercise('ex-two', 2)"),
+    markdown("```{solution-end}\n```\n"),
+    markdown("## Summary"),
+]}
+
+
+def test_exercises_sorts_the_code_cells_by_role() -> None:
+    found = chapters.exercises(EXERCISES)
+    assert [e.label for e in found] == ["ex-one", "ex-two"]
+    assert [[c["source"] for c in e.attempt] for e in found] == [
+        ["answer = ...\ncheck.exercise('ex-one', answer)"], ["check.exercise('ex-two', ...)"]]
+    assert [len(e.solution) for e in found] == [1, 1]
+
+
+def test_without_solutions_keeps_the_questions_and_drops_the_solutions() -> None:
+    student = chapters.without_solutions(EXERCISES)
+    texts = ["".join(cell["source"]) for cell in student["cells"]]
+    assert not any("solution" in text or "assert" in text for text in texts)
+    assert texts[2].startswith("```{exercise} Two") and texts[-1] == "## Summary"
+    assert [e.label for e in chapters.exercises(student)] == ["ex-one", "ex-two"]
+    assert len(EXERCISES["cells"]) == 10  # the notebook given is not changed

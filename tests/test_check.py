@@ -298,3 +298,26 @@ def test_expression_uses_the_given_name() -> None:
 def test_expression_rejects_an_expected_value_that_is_not_sympy(expected: object) -> None:
     with pytest.raises(TypeError, match="expected must be a sympy expression or Matrix, got"):
         check.expression(t, expected)
+
+
+def test_exercise_asks_the_key_of_its_label_with_the_given_data() -> None:
+    xi = sp.Symbol("xi")
+    assert check.exercise("ex-cos-price", sp.exp(-1) * sp.cosh(xi), xi=xi)
+    verdict = check.exercise("ex-cubic-dual", 15 * xi**3, xi=xi)
+    assert not verdict and "He₁" in verdict.message
+
+
+def test_exercise_says_not_yet_to_the_placeholder() -> None:
+    verdict = check.exercise("ex-cos-price", ..., xi=sp.Symbol("xi"))
+    assert not verdict and "`...`" in verdict.message
+
+
+def test_exercise_rejects_an_unknown_label() -> None:
+    with pytest.raises(KeyError, match="ex-cos-price"):
+        check.exercise("ex-no-such-exercise", 1.0)
+
+
+def test_a_label_has_one_key() -> None:
+    check.exercise("ex-cos-price", ..., xi=sp.Symbol("xi"))  # the keys are loaded
+    with pytest.raises(ValueError, match="already"):
+        check.key("ex-cos-price")(lambda answer: check.Verdict(True, ""))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import papermill
 import pytest
 import yaml
 
-from dlmath import chapters
+import dlmath.answers  # noqa: F401  (registers the answer keys)
+from dlmath import chapters, check
 
 ROOT = chapters.ROOT
 NOTEBOOKS = chapters.notebooks()
@@ -139,3 +141,53 @@ def test_toc_lists_every_notebook_and_every_entry_exists():
     absent = [e for e in entries
               if not any((ROOT / f"{e}{suffix}").exists() for suffix in (".md", ".ipynb"))]
     assert not absent, f"_toc.yml entries without a file: {absent}"
+
+
+def exercise_call(label: str) -> re.Pattern[str]:
+    return re.compile(rf"check\.exercise\(\s*[\"']{re.escape(label)}[\"']")
+
+
+def compact(code: str) -> str:
+    return re.sub(r"\s+", "", code)
+
+
+def test_every_exercise_has_one_answer_key():
+    labels = [e.label for path in NOTEBOOKS for e in chapters.exercises(load(path))]
+    assert len(labels) == len(set(labels)), "two exercises share a label"
+    assert set(labels) == set(check.KEYS), (
+        f"exercises without a key: {sorted(set(labels) - set(check.KEYS))}; keys without an "
+        f"exercise: {sorted(set(check.KEYS) - set(labels))}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_exercise_cells_check_by_label_and_keep_the_answer(path: Path):
+    """The cell a reader edits asks its key by label and shows no expected value: it calls no
+    other checker (which would take the expected value as an argument) and contains none of
+    the key's leaks. The folded solution asserts the same check."""
+    problems = []
+    for exercise in chapters.exercises(load(path)):
+        label, call = exercise.label, exercise_call(exercise.label)
+        attempt = "\n".join(source(cell) for cell in exercise.attempt)
+        solution = "\n".join(source(cell) for cell in exercise.solution)
+        if not call.search(attempt):
+            problems.append(f"{label}: no cell to edit ends in check.exercise({label!r}, ...)")
+        others = {name for name in re.findall(r"\bcheck\.(\w+)\(", attempt) if name != "exercise"}
+        if others:
+            problems.append(f"{label}: the cell to edit calls check.{sorted(others)}")
+        shown = [leak for leak in check.LEAKS.get(label, ()) if compact(leak) in compact(attempt)]
+        if shown:
+            problems.append(f"{label}: the cell to edit shows the answer: {shown}")
+        if not (call.search(solution) and "assert" in solution):
+            problems.append(f"{label}: the solution does not assert check.exercise({label!r})")
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def test_the_student_copy_keeps_every_question_and_no_solution():
+    for path in NOTEBOOKS:
+        notebook = load(path)
+        student = chapters.without_solutions(notebook)
+        text = "\n".join(source(cell) for cell in student["cells"])
+        assert "{solution" not in text, path.name
+        kept = chapters.exercises(student)
+        assert [e.label for e in kept] == [e.label for e in chapters.exercises(notebook)]
+        assert all(e.attempt and not e.solution for e in kept), path.name

@@ -71,6 +71,34 @@ def test_full_profile_runs(stem: str, tmp_path: Path, record_property):
     print(f"{stem}: {seconds:.1f} s with the full profile")
 
 
+def output_text(cell: dict) -> str:
+    """What a code cell printed or returned, as text."""
+    parts = []
+    for output in cell.get("outputs", []):
+        text = output.get("text") or output.get("data", {}).get("text/plain", "")
+        parts.append(text if isinstance(text, str) else "".join(text))
+    return "".join(parts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_student_copy_runs_and_its_checkers_reject_the_first_attempts(path: Path,
+                                                                       tmp_path: Path):
+    """`make student`'s copy runs (smoke profile) without the solutions, and the checker of
+    every exercise says "not yet" to the attempt the cell starts with."""
+    student = tmp_path / "student"
+    student.mkdir()
+    shutil.copy(chapters.PROFILES_FILE, student)
+    notebook = chapters.without_solutions(json.loads(path.read_text(encoding="utf-8")))
+    (student / path.name).write_text(json.dumps(notebook), encoding="utf-8")
+    chapters.run(student / path.name, "smoke", tmp_path / "out")
+    executed = json.loads((tmp_path / "out" / path.name).read_text(encoding="utf-8"))
+    said = {e.label: "".join(output_text(cell) for cell in e.attempt)
+            for e in chapters.exercises(executed)}
+    accepted = {label: text for label, text in said.items() if "✘ Not yet" not in text}
+    assert said and not accepted, f"{path.name}: checkers that did not say 'not yet': {accepted}"
+
+
 def isolated_kernel(root: Path) -> tuple[dict[str, str], Path]:
     """A python3 kernel that sees this environment's packages but not its `dlmath`.
 

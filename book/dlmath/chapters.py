@@ -12,13 +12,19 @@ meant for a GPU). Run a profile from the repository root::
 Every notebook's ``seed`` parameter seeds all its random draws, so ``--seed`` runs a profile on
 other data, other initialisations and other noise; its claims must hold for every seed.
 
+Each exercise is a ``{exercise}`` block with a ``:label:``, the code cells a reader edits, and
+a folded solution between ``{solution-start}`` and ``{solution-end}``; :func:`exercises` finds
+them and :func:`without_solutions` removes the solutions (``tools/student.py``).
+
 This module is for a checkout of the book's repository; it needs papermill and PyYAML.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +105,64 @@ def run(notebook: Path, profile: str, out: Path, seed: int | None = None) -> flo
         str(notebook), str(out / notebook.name), parameters=values,
         cwd=str(notebook.parent), kernel_name="python3", progress_bar=False)
     return time.perf_counter() - start
+
+
+EXERCISE = re.compile(r"^```\{exercise\}[^\n]*\n:label: (\S+)", re.MULTILINE)
+SOLUTION_START = re.compile(r"^```\{solution-start\}", re.MULTILINE)
+SOLUTION_END = re.compile(r"^```\{solution-end\}\n```\n*", re.MULTILINE)
+
+
+def _text(cell: dict[str, Any]) -> str:
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+@dataclass
+class Exercise:
+    """An exercise of a notebook: its label and its code cells, by role."""
+
+    label: str
+    attempt: list[dict[str, Any]] = field(default_factory=list)   # the cells a reader edits
+    solution: list[dict[str, Any]] = field(default_factory=list)  # the folded solution's cells
+
+
+def exercises(notebook: dict[str, Any]) -> list[Exercise]:
+    """The exercises of a notebook (its JSON), in order."""
+    found: list[Exercise] = []
+    role: str | None = None
+    for cell in notebook["cells"]:
+        text = _text(cell)
+        if cell["cell_type"] == "code":
+            if role is not None:
+                getattr(found[-1], role).append(cell)
+            continue
+        if SOLUTION_END.search(text):
+            role = None
+        for match in EXERCISE.finditer(text):
+            found.append(Exercise(match.group(1)))
+            role = "attempt"
+        if SOLUTION_START.search(text):
+            role = "solution"
+    return found
+
+
+def without_solutions(notebook: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a notebook (its JSON) without its solution blocks; their cells are dropped."""
+    cells: list[dict[str, Any]] = []
+    inside = False
+    for cell in notebook["cells"]:
+        text = _text(cell)
+        if inside:
+            end = SOLUTION_END.search(text)
+            if not end:
+                continue
+            inside, text = False, text[end.end():]
+        start = SOLUTION_START.search(text) if cell["cell_type"] == "markdown" else None
+        if start:
+            inside, text = True, text[:start.start()]
+        if text.strip():
+            cells.append({**cell, "source": text.splitlines(keepends=True)})
+    return {**notebook, "cells": cells}
 
 
 def main(argv: list[str] | None = None) -> None:

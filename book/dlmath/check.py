@@ -1,8 +1,11 @@
 """Exercise checkers: each returns a :class:`Verdict` that says right or wrong, and why.
 
-A reader calls, e.g., ``check.gradient(my_grad, loss, [A, b, x], wrt=2)`` and sees at once
-whether the answer matches, and if not, the most likely reason (a transpose, a sign, a
-missing factor ½, a wrong shape).
+A reader checks an exercise by its label, e.g. ``check.exercise("ex-cos-price", your_dual,
+xi=xi)``, and sees at once whether the answer matches, and if not, the most likely reason (a
+transpose, a sign, a missing factor ½, a wrong shape). The answer keys are kept in
+:mod:`dlmath.answers`, out of the page. They compare with the functions here: :func:`close` for
+numbers, :func:`gradient` for a hand-derived gradient against autograd, :func:`expression` for
+sympy.
 """
 
 from __future__ import annotations
@@ -34,6 +37,44 @@ class Verdict:
 
     def __repr__(self) -> str:
         return str(self)
+
+
+#: An answer key: the reader's answer and the exercise's data (by name) to a verdict.
+Key = Callable[..., Verdict]
+#: The answer keys by exercise label, filled in by :mod:`dlmath.answers` through :func:`key`.
+KEYS: dict[str, Key] = {}
+#: For each label, text that would give the answer away if it appeared in the exercise's cell.
+LEAKS: dict[str, tuple[str, ...]] = {}
+
+
+def key(label: str, *, leaks: Sequence[str] = ()) -> Callable[[Key], Key]:
+    """Register the decorated function as the answer key of the exercise ``label``.
+
+    ``leaks`` are the forms of the expected answer (code, as a reader would type it) that the
+    cell a reader edits must not contain; the tests check it.
+    """
+    def register(function: Key) -> Key:
+        if label in KEYS:
+            raise ValueError(f"the exercise {label!r} has an answer key already")
+        KEYS[label], LEAKS[label] = function, tuple(leaks)
+        return function
+    return register
+
+
+def exercise(label: str, answer: Any, /, **given: Any) -> Verdict:
+    """Check ``answer`` to the exercise labelled ``label`` in the book.
+
+    ``given`` are the exercise's data that the answer is checked on, by the names the exercise
+    uses (its matrices, symbols, seed); the exercise's cell shows which. An answer still ``...``
+    is "not yet".
+    """
+    from dlmath import answers  # noqa: F401  (the keys use this module, so they load on use)
+
+    if label not in KEYS:
+        raise KeyError(f"no exercise is labelled {label!r}; the labels are {sorted(KEYS)}")
+    if answer is Ellipsis:
+        return Verdict(False, "replace `...` by your answer")
+    return KEYS[label](answer, **given)
 
 
 def _factor_hint(c: float) -> str:
