@@ -36,7 +36,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=30 tests
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check book tests
+	$(VENV)/bin/ruff check book tests tools bench
 
 # --allow-root: JupyterLab refuses to start as root (containers, cloud VMs) without it.
 lab: $(STAMP)

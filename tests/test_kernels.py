@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sympy as sp
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,7 +80,7 @@ params_strategy = {
 
 
 def name_and_params():
-    return st.sampled_from(kernels.ACTIVATIONS).flatmap(
+    return st.sampled_from(list(kernels.ACTIVATIONS)).flatmap(
         lambda n: st.tuples(st.just(n), params_strategy.get(n, st.just({}))))
 
 
@@ -171,7 +172,9 @@ def test_gram_of_general_norms_matches_a_wide_layer(name, params):
     g = torch.Generator().manual_seed(2)
     X = unit_rows(4, 3, 3) * torch.tensor([0.5, 1.0, 1.5, 2.0], dtype=torch.float64)[:, None]
     K = kernels.nngp_gram(X, phi=name, **params)
-    estimate = kernels.nngp_monte_carlo(X, phi=name, width=400_000, generator=g, **params)
+    W = torch.randn(400_000, X.shape[1], dtype=X.dtype, generator=g)  # a wide random layer
+    F = kernels.activation(name, **params)(X @ W.T)
+    estimate = F @ F.T / W.shape[0]
     # entries are averages of 400 000 products of size ≤ O(‖x‖²): five standard errors
     torch.testing.assert_close(estimate, K, rtol=0, atol=0.05)
 
@@ -271,3 +274,46 @@ def test_xi_within_rounding_of_one_is_clipped():
 def test_errors_say_what_was_wrong(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+def test_sine_and_cosine_grams_stay_finite_for_large_inputs(name):
+    """‖x‖ ≈ 30 (a raw image row): e^{−(a+b)/2} and sinh G alone overflow, their product not."""
+    X = unit_rows(3, 5, 7) * torch.tensor([30.0, 31.0, 29.5], dtype=torch.float64)[:, None]
+    K = kernels.nngp_gram(X, phi=name)
+    G, a = X @ X.T, (X * X).sum(1)
+    hyperbolic = sp.sinh if name == "sin" else sp.cosh
+    exact = [[float(sp.exp(-(sp.Float(float(a[i]), 30) + float(a[j])) / 2)
+                    * hyperbolic(sp.Float(float(G[i, j]), 30))) for j in range(3)]
+             for i in range(3)]
+    torch.testing.assert_close(K, torch.tensor(exact, dtype=torch.float64), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(("name", "scale"), [("relu", 1e80), ("relu", 1e-80), ("erf", 1e80),
+                                             ("exp", 14.0)])
+def test_normalized_gram_of_extreme_norms_is_finite(name, scale):
+    """√(K(x, x) K(x′, x′)) overflows or underflows here; √K(x, x) √K(x′, x′) does not."""
+    X = unit_rows(4, 3, 8)
+    K = kernels.nngp_gram(scale * X, phi=name, normalize=True)
+    if name == "relu":  # positively homogeneous: the scale cancels
+        expected = kernels.nngp_gram(X, phi="relu", normalize=True)
+    elif name == "erf":  # erf(ax) with a‖x‖ → ∞ is the sign function: (2/π) arcsin ξ, over 1
+        expected = (torch.arcsin(X @ X.T) / (math.pi / 2)).fill_diagonal_(1.0)  # ξ_ii = 1
+    else:  # the Gaussian kernel e^{−‖x − x′‖²/2}
+        expected = torch.exp(-torch.cdist(scale * X, scale * X) ** 2 / 2)
+    assert bool(torch.isfinite(K).all())
+    torch.testing.assert_close(K, expected, rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize(("name", "on_diagonal"), [
+    ("relu", lambda a: a / 2), ("step", lambda a: torch.full_like(a, 0.5)),
+    ("erf", lambda a: (2 / math.pi) * torch.arcsin(2 * a / (1 + 2 * a))),
+    ("exp", lambda a: torch.exp(-2 + 2 * a))])
+def test_gram_diagonal_is_exact(name, on_diagonal):
+    """K(x, x) to rounding, not through arccos at ξ = 1 (off by ~1e-8 relative there)."""
+    X = unit_rows(6, 4, 9) * torch.linspace(0.5, 2.0, 6, dtype=torch.float64)[:, None]
+    expected = on_diagonal(torch.linalg.vector_norm(X, dim=1) ** 2)
+    torch.testing.assert_close(kernels.nngp_gram(X, phi=name).diagonal(), expected,
+                               rtol=8 * torch.finfo(torch.float64).eps, atol=0)
+    assert torch.equal(kernels.nngp_gram(X, phi=name, normalize=True).diagonal(),
+                       torch.ones(6, dtype=torch.float64))

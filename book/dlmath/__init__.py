@@ -8,6 +8,7 @@ Each module is named by topic:
   matrices
 - :mod:`dlmath.numeric`       finite differences and error measures for the numerical checks
 - :mod:`dlmath.check`         exercise checkers that say right or wrong, and why
+- :mod:`dlmath.answers`       the answer keys of the exercises, by label, one module per chapter
 - :mod:`dlmath.data`          MNIST, CIFAR-10 and photographs as device tensors, with offline
   stand-ins
 - :mod:`dlmath.optim`         gradient descent on quadratics, vectorised; rates and step sizes

@@ -5,15 +5,20 @@ The *dual activation* of φ : ℝ → ℝ is
     φ̌(ξ) = E[φ(u) φ(v)],   (u, v) ~ N(0, [[1, ξ], [ξ, 1]]),   ξ ∈ [−1, 1].
 
 For unit inputs x, x′ and w ~ N(0, I), (wᵀx, wᵀx′) has exactly this law with ξ = xᵀx′, so φ̌ is
-the kernel (NNGP) of an infinitely wide one-hidden-layer network with activation φ. Each
-``dual_*`` function below states in its docstring the closed form it implements;
-:func:`dual_monte_carlo` (a finite-width layer) and :func:`dual_quadrature` (Gauss–Hermite)
-estimate any dual without a closed form, and the tests hold every closed form against both.
+the kernel (NNGP) of an infinitely wide one-hidden-layer network with activation φ.
+
+Each activation is one :class:`Activation` in :data:`ACTIVATIONS`: its map φ, its closed-form
+dual φ̌ and its Gram matrix for inputs of any norm, side by side. The ``dual_*`` functions state
+the closed forms in their docstrings; :func:`dual_monte_carlo` (a finite-width layer) and
+:func:`dual_quadrature` (Gauss–Hermite) estimate any dual without a closed form, and the tests
+hold every closed form against both.
 
 Gram matrices take the inputs as the **rows** of ``X`` (n, d) and ``Xp`` (m, d) and are one
 matrix product ``X Xpᵀ`` followed by elementwise maps, never a loop over pairs. For inputs of
 any norm, the NNGP entry is E[φ(wᵀx) φ(wᵀx′)] with w ~ N(0, I), whose covariance is
-[[‖x‖², xᵀx′], [xᵀx′, ‖x′‖²]]; every activation here has a closed form for it.
+[[‖x‖², xᵀx′], [xᵀx′, ‖x′‖²]]; every activation here has a closed form for it. On a CPU the
+maps run over blocks of rows that stay in the cache (``bench/nngp_solve.py`` times them against
+the bare matrix product and Cholesky solve).
 
 Activations (names accepted by :func:`activation`, :func:`dual` and, as ``phi``, :func:`nngp_gram`):
 ``identity``, ``exp`` (e^{−C²+Cx}, parameter ``C``), ``sin``, ``cos``, ``relu``,
@@ -24,7 +29,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,34 +38,14 @@ import torch
 
 from dlmath._validate import as_tensor, positive, positive_int
 
-ACTIVATIONS = ("identity", "exp", "sin", "cos", "relu", "step", "erf")
-_PARAMS = {"exp": {"C": 1.0}, "erf": {"a": 1.0}}
 XI_ROUNDING = 1e-12  # how far outside [−1, 1] a ξ may lie and still be taken as rounding
+Tensor = torch.Tensor
 
 
 # --------------------------------------------------------------------------- validation
 
 
-def _params(name: str, params: dict[str, Any]) -> dict[str, float]:
-    if not isinstance(name, str):
-        raise TypeError(f"activation must be a name (str), got {type(name).__name__}")
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
-    allowed = _PARAMS.get(name, {})
-    unknown = set(params) - set(allowed)
-    if unknown:
-        expected = f"only {sorted(allowed)}" if allowed else "no parameters"
-        raise ValueError(f"activation {name!r} takes {expected}, got {sorted(unknown)}")
-    out = {**allowed, **params}
-    for key, value in out.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{key} must be a real number, got {type(value).__name__}")
-        if not math.isfinite(value):
-            raise ValueError(f"{key} must be finite, got {value!r}")
-    return {k: float(v) for k, v in out.items()}
-
-
-def _xi(xi: Any) -> torch.Tensor:
+def _xi(xi: Any) -> Tensor:
     """ξ as a float tensor in [−1, 1]: clipped within rounding of ±1, else ValueError."""
     xi = as_tensor(xi, "xi")
     tol = max(XI_ROUNDING, 8 * torch.finfo(xi.dtype).eps)
@@ -69,7 +55,7 @@ def _xi(xi: Any) -> torch.Tensor:
     return xi.clamp(-1.0, 1.0)
 
 
-def _rows(X: Any, name: str, like: torch.Tensor | None = None) -> torch.Tensor:
+def _rows(X: Any, name: str, like: Tensor | None = None) -> Tensor:
     X = as_tensor(X, name, dtype=None if like is None else like.dtype,
                   device=None if like is None else like.device)
     if X.ndim != 2:
@@ -78,7 +64,7 @@ def _rows(X: Any, name: str, like: torch.Tensor | None = None) -> torch.Tensor:
     return X
 
 
-def _pair(X: Any, Xp: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def _pair(X: Any, Xp: Any) -> tuple[Tensor, Tensor]:
     X = _rows(X, "X")
     Xp = X if Xp is None else _rows(Xp, "Xp", like=X)
     if Xp.shape[1] != X.shape[1]:
@@ -87,107 +73,198 @@ def _pair(X: Any, Xp: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return X, Xp
 
 
-# --------------------------------------------------------------------------- activations
-
-
-def activation(name: str, **params: float) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The activation φ called ``name`` as an elementwise function of a tensor.
-
-    ``exp`` is e^{−C²+Cx} (``C``, default 1), ``erf`` is erf(a x) (``a``, default 1),
-    ``step`` is 1{x > 0} (the derivative of relu, with step(0) = 0).
-    """
-    p = _params(name, params)
-    if name == "identity":
-        return lambda z: z
-    if name == "exp":
-        C = p["C"]
-        return lambda z: torch.exp(-C**2 + C * z)
-    if name == "sin":
-        return torch.sin
-    if name == "cos":
-        return torch.cos
-    if name == "relu":
-        return torch.relu
-    if name == "step":
-        return lambda z: (z > 0).to(z.dtype)
-    a = p["a"]
-    return lambda z: torch.erf(a * z)
-
-
 # --------------------------------------------------------------------------- closed forms
+# Each takes ξ already in [−1, 1], or the products G = xᵀx′, a = ‖x‖², b = ‖x′‖² of a Gram
+# matrix, and the activation's parameters; the public functions below validate first.
 
 
-def dual_identity(xi: Any) -> torch.Tensor:
+def _relu_dual(xi: Tensor) -> Tensor:
+    return (torch.sqrt(1 - xi**2) + (math.pi - torch.arccos(xi)) * xi) / (2 * math.pi)
+
+
+def _step_dual(xi: Tensor) -> Tensor:
+    return (math.pi - torch.arccos(xi)) / (2 * math.pi)
+
+
+def _erf_dual(xi: Tensor, a: float) -> Tensor:
+    return (2 / math.pi) * torch.arcsin(2 * a**2 * xi / (1 + 2 * a**2))
+
+
+def _cosine(G: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """‖x‖‖x′‖ and ξ = xᵀx′/(‖x‖‖x′‖) (0 where an input is 0); √a √b, not √(ab), which
+    underflows for tiny rows."""
+    norms = torch.sqrt(a) * torch.sqrt(b)
+    xi = torch.where(norms > 0, G / torch.where(norms > 0, norms, 1.0), 0.0).clamp(-1.0, 1.0)
+    return norms, xi
+
+
+def _half_exps(G: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """e^{G − (a+b)/2}/2 and e^{−G − (a+b)/2}/2. Both exponents are ≤ 0 (|G| ≤ √(ab) ≤ (a+b)/2),
+    so neither overflows, where e^{−(a+b)/2} sinh G would give ∞·0 for ‖x‖² > 709."""
+    mean = (a + b) / 2
+    return torch.exp(G - mean) / 2, torch.exp(-G - mean) / 2
+
+
+def _sin_gram(G: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    plus, minus = _half_exps(G, a, b)
+    return plus - minus
+
+
+def _cos_gram(G: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    plus, minus = _half_exps(G, a, b)
+    return plus + minus
+
+
+def _relu_gram(G: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    norms, xi = _cosine(G, a, b)
+    return norms * _relu_dual(xi)
+
+
+def _step_gram(G: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    norms, xi = _cosine(G, a, b)
+    return torch.where(norms > 0, _step_dual(xi), 0.0)
+
+
+def _erf_gram(G: Tensor, a: Tensor, b: Tensor, *, a_: float) -> Tensor:
+    s = 2 * a_**2
+    return (2 / math.pi) * torch.arcsin((s * G / (torch.sqrt(1 + s * a) * torch.sqrt(1 + s * b)))
+                                        .clamp(-1.0, 1.0))
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation φ and its kernels, in one place: adding an activation is adding one.
+
+    ``phi(z, **p)`` is φ elementwise; ``dual(ξ, **p)`` is φ̌(ξ) for ξ in [−1, 1];
+    ``gram(G, a, b, **p)`` is E[φ(wᵀx) φ(wᵀx′)], w ~ N(0, I), from G = xᵀx′ and the squared
+    norms a = ‖x‖², b = ‖x′‖² (any norms); ``params`` names the parameters with their defaults.
+    ``normalized_gram``, when given, is a closed form of K(x, x′)/√(K(x, x) K(x′, x′)) for an
+    activation whose K overflows where the quotient does not.
+    """
+
+    phi: Callable[..., Tensor]
+    dual: Callable[..., Tensor]
+    gram: Callable[..., Tensor]
+    params: Mapping[str, float] = field(default_factory=dict)
+    normalized_gram: Callable[..., Tensor] | None = None
+
+
+#: The activations by name, each with its map, dual and Gram matrix:
+#: ``exp`` is e^{−C²+Cx} (parameter ``C``), ``erf`` is erf(a x) (parameter ``a``), ``step``
+#: is 1{x > 0} (relu′, with step(0) = 0).
+ACTIVATIONS: dict[str, Activation] = {
+    "identity": Activation(lambda z: z, lambda xi: xi.clone(), lambda G, a, b: G.clone()),
+    "exp": Activation(
+        lambda z, C: torch.exp(-C**2 + C * z),
+        lambda xi, C: torch.exp(-C**2 + C**2 * xi),
+        lambda G, a, b, C: torch.exp(-2 * C**2 + C**2 * (a + b + 2 * G) / 2),
+        {"C": 1.0},
+        # the quotient is e^{−C²‖x − x′‖²/2}, the Gaussian kernel
+        normalized_gram=lambda G, a, b, C: torch.exp(C**2 * (G - (a + b) / 2))),
+    "sin": Activation(lambda z: torch.sin(z), lambda xi: math.exp(-1.0) * torch.sinh(xi),
+                      _sin_gram),
+    "cos": Activation(lambda z: torch.cos(z), lambda xi: math.exp(-1.0) * torch.cosh(xi),
+                      _cos_gram),
+    "relu": Activation(lambda z: torch.relu(z), _relu_dual, _relu_gram),
+    "step": Activation(lambda z: (z > 0).to(z.dtype), _step_dual, _step_gram),
+    "erf": Activation(lambda z, a: torch.erf(a * z), _erf_dual,
+                      lambda G, a, b, a_: _erf_gram(G, a, b, a_=a_), {"a": 1.0}),
+}
+
+
+def _lookup(name: str, params: dict[str, Any]) -> tuple[Activation, dict[str, float]]:
+    """The activation called ``name`` and its parameters, defaults filled in and validated."""
+    if not isinstance(name, str):
+        raise TypeError(f"activation must be a name (str), got {type(name).__name__}")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of {tuple(ACTIVATIONS)}")
+    act = ACTIVATIONS[name]
+    unknown = set(params) - set(act.params)
+    if unknown:
+        expected = f"only {sorted(act.params)}" if act.params else "no parameters"
+        raise ValueError(f"activation {name!r} takes {expected}, got {sorted(unknown)}")
+    out = {**act.params, **params}
+    for key, value in out.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{key} must be a real number, got {type(value).__name__}")
+        if not math.isfinite(value):
+            raise ValueError(f"{key} must be finite, got {value!r}")
+    return act, {k: float(v) for k, v in out.items()}
+
+
+def _positional(act: Activation, p: dict[str, float]) -> list[float]:
+    return [p[k] for k in act.params]
+
+
+def activation(name: str, **params: float) -> Callable[[Tensor], Tensor]:
+    """The activation φ called ``name`` as an elementwise function of a tensor."""
+    act, p = _lookup(name, params)
+    values = _positional(act, p)
+    return lambda z: act.phi(z, *values)
+
+
+def dual(name: str, xi: Any, **params: float) -> Tensor:
+    """The closed-form dual activation φ̌(ξ) of the activation called ``name``."""
+    act, p = _lookup(name, params)
+    return act.dual(_xi(xi), *_positional(act, p))
+
+
+def dual_identity(xi: Any) -> Tensor:
     """Dual of φ(x) = x:  φ̌(ξ) = ξ  (E[uv] is the covariance)."""
-    return _xi(xi).clone()
+    return dual("identity", xi)
 
 
-def dual_exp(xi: Any, C: float = 1.0) -> torch.Tensor:
+def dual_exp(xi: Any, C: float = 1.0) -> Tensor:
     """Dual of φ(x) = e^{−C²+Cx}:  φ̌(ξ) = e^{−C²+C²ξ}.
 
     E[e^{C(u+v)}] = e^{C² Var(u+v)/2} = e^{C²(1+ξ)}, times e^{−2C²}.
     """
-    C = _params("exp", {"C": C})["C"]
-    return torch.exp(-C**2 + C**2 * _xi(xi))
+    return dual("exp", xi, C=C)
 
 
-def dual_sin(xi: Any) -> torch.Tensor:
+def dual_sin(xi: Any) -> Tensor:
     """Dual of φ = sin:  φ̌(ξ) = e^{−1} sinh ξ.
 
     sin u sin v = ½(cos(u − v) − cos(u + v)) and E cos W = e^{−Var W / 2}.
     """
-    return math.exp(-1.0) * torch.sinh(_xi(xi))
+    return dual("sin", xi)
 
 
-def dual_cos(xi: Any) -> torch.Tensor:
+def dual_cos(xi: Any) -> Tensor:
     """Dual of φ = cos:  φ̌(ξ) = e^{−1} cosh ξ.
 
     cos u cos v = ½(cos(u − v) + cos(u + v)) and E cos W = e^{−Var W / 2}.
     """
-    return math.exp(-1.0) * torch.cosh(_xi(xi))
+    return dual("cos", xi)
 
 
-def dual_relu(xi: Any) -> torch.Tensor:
+def dual_relu(xi: Any) -> Tensor:
     """Dual of φ = relu:  φ̌(ξ) = (√(1 − ξ²) + (π − arccos ξ) ξ) / (2π).
 
     The degree-1 arc-cosine kernel of Cho and Saul, halved: φ̌(1) = E relu(u)² = ½. The
     *normalised* ReLU kernel (φ̌(1) = 1) is twice this, the dual of √2·relu.
     """
-    xi = _xi(xi)
-    return (torch.sqrt(1 - xi**2) + (math.pi - torch.arccos(xi)) * xi) / (2 * math.pi)
+    return dual("relu", xi)
 
 
-def dual_step(xi: Any) -> torch.Tensor:
+def dual_step(xi: Any) -> Tensor:
     """Dual of φ(x) = 1{x > 0} (= relu′):  φ̌(ξ) = (π − arccos ξ) / (2π).
 
     P(u > 0, v > 0) is the Gaussian measure of a wedge of angle π − arccos ξ.
     """
-    return (math.pi - torch.arccos(_xi(xi))) / (2 * math.pi)
+    return dual("step", xi)
 
 
-def dual_erf(xi: Any, a: float = 1.0) -> torch.Tensor:
+def dual_erf(xi: Any, a: float = 1.0) -> Tensor:
     """Dual of φ(x) = erf(a x):  φ̌(ξ) = (2/π) arcsin(2a²ξ / (1 + 2a²)).
 
     For a = 1 this is (2/π) arcsin(2ξ/3), and the normalised kernel is
     arcsin(2ξ/3) / arcsin(2/3).
     """
-    a = _params("erf", {"a": a})["a"]
-    return (2 / math.pi) * torch.arcsin(2 * a**2 * _xi(xi) / (1 + 2 * a**2))
+    return dual("erf", xi, a=a)
 
 
-_DUALS: dict[str, Callable[..., torch.Tensor]] = {
-    "identity": dual_identity, "exp": dual_exp, "sin": dual_sin, "cos": dual_cos,
-    "relu": dual_relu, "step": dual_step, "erf": dual_erf,
-}
-
-
-def dual(name: str, xi: Any, **params: float) -> torch.Tensor:
-    """The closed-form dual activation φ̌(ξ) of the activation called ``name``."""
-    p = _params(name, params)
-    return _DUALS[name](xi, **p)
-
-
-def normalized_dual(name: str, xi: Any, **params: float) -> torch.Tensor:
+def normalized_dual(name: str, xi: Any, **params: float) -> Tensor:
     """φ̌(ξ) / φ̌(1): the dual of φ / √(E φ(u)²), a kernel with value 1 at ξ = 1."""
     return dual(name, xi, **params) / dual(name, 1.0, **params)
 
@@ -252,81 +329,94 @@ def dual_quadrature(phi: str | Callable[[torch.Tensor], torch.Tensor], xi: Any, 
     return torch.einsum("i,j,...ij->...", w, w, f(z)[:, None] * f(v))
 
 
-def nngp_monte_carlo(X: Any, Xp: Any = None, *, phi: str = "relu",
-                     width: int = 10_000, generator: torch.Generator | None = None,
-                     **params: float) -> torch.Tensor:
-    """Estimate the NNGP Gram matrix by a random layer: F Fpᵀ / width with F = φ(X Wᵀ),
-    W (width, d) i.i.d. N(0, 1) — the kernel of a width-``width`` network."""
-    X, Xp = _pair(X, Xp)
-    f = activation(phi, **params)
-    width = positive_int(width, "width")
-    W = torch.randn(width, X.shape[1], dtype=X.dtype, device=X.device, generator=generator)
-    return f(X @ W.T) @ f(Xp @ W.T).T / width
-
-
 # --------------------------------------------------------------------------- Gram matrices
 
 
 def nngp_gram(X: Any, Xp: Any = None, *, phi: str = "relu",
-              normalize: bool = False, **params: float) -> torch.Tensor:
+              normalize: bool = False, **params: float) -> Tensor:
     """The NNGP Gram matrix K_ij = E[φ(wᵀxᵢ) φ(wᵀx′ⱼ)], w ~ N(0, I), rows of X and Xp as inputs.
 
     One product G = X Xpᵀ (entries xᵀx′), then elementwise maps of G and the squared norms
     ‖x‖², ‖x′‖², with ξ = xᵀx′ / (‖x‖‖x′‖) the cosine:
 
     - identity: xᵀx′;   exp: e^{−2C² + C²(‖x‖² + ‖x′‖² + 2xᵀx′)/2};
-    - sin: e^{−(‖x‖² + ‖x′‖²)/2} sinh(xᵀx′);   cos: e^{−(‖x‖² + ‖x′‖²)/2} cosh(xᵀx′);
+    - sin: e^{−(‖x‖² + ‖x′‖²)/2} sinh(xᵀx′);   cos: e^{−(‖x‖² + ‖x′‖²)/2} cosh(xᵀx′)
+      (computed as differences of exponentials of −(‖x‖² + ‖x′‖²)/2 ± xᵀx′, which never
+      overflow);
     - relu: ‖x‖‖x′‖ φ̌_relu(ξ) (relu is positively homogeneous);   step: φ̌_step(ξ);
     - erf (parameter a, s = 2a²): (2/π) arcsin(s xᵀx′ / √((1 + s‖x‖²)(1 + s‖x′‖²))).
 
     For unit rows these are φ̌(ξ). Rows of norm 0 give 0 for relu and step (step(0) = 0).
-    ``normalize=True`` divides by √(K(x, x) K(x′, x′)), so the diagonal is 1; for unit rows
-    that is φ̌(ξ)/φ̌(1).
+    ``normalize=True`` divides by √K(x, x) √K(x′, x′), so the diagonal is 1; for unit rows
+    that is φ̌(ξ)/φ̌(1) (for exp, the Gaussian kernel e^{−C²‖x − x′‖²/2}). With ``Xp`` omitted
+    the diagonal is set to K(x, x) exactly, not through the rounding of ξ ≈ 1.
     """
-    p = _params(phi, params)
+    act, p = _lookup(phi, params)
+    values = _positional(act, p)
     G, a, b = _products(X, Xp)
-    K = _nngp_from(phi, p, G, a, b)
-    if normalize:
-        ka = _nngp_from(phi, p, a, a, a)  # K(x, x): G = a = b = ‖x‖²
-        kb = _nngp_from(phi, p, b, b, b)
-        scale = torch.sqrt(ka * kb)
-        if bool((scale <= 0).any()):
-            raise ValueError(f"normalize=True needs K(x, x) > 0 for every input; {phi}"
-                             " gives 0 on some rows (a zero input?)")
-        K = K / scale
-    return K
+    ka, kb = act.gram(a, a, a, *values), act.gram(b, b, b, *values)  # K(x, x): G = a = b
+    if normalize and bool((ka <= 0).any() or (kb <= 0).any()):
+        raise ValueError(f"normalize=True needs K(x, x) > 0 for every input; {phi}"
+                         " gives 0 on some rows (a zero input?)")
+    closed_form = normalize and act.normalized_gram is not None
+    gram = act.normalized_gram if closed_form else act.gram
+    for rows in _row_blocks(G):  # K overwrites G, a block of rows at a time
+        block = gram(G[rows], a[rows], b, *values)
+        if normalize and not closed_form:
+            block = block / torch.sqrt(ka[rows]) / torch.sqrt(kb)
+        G[rows] = block
+    if Xp is None:
+        G.diagonal().copy_(1.0 if normalize else ka[:, 0])
+    return G
 
 
-def _products(X: Any, Xp: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+#: Entries of a block that the elementwise maps of a Gram matrix work on at a time, on a CPU:
+#: a block of 2¹⁸ float64 (2 MB) stays in the cache through the dozen maps of a kernel, where
+#: the whole matrix would go through memory once per map. A GPU maps the whole matrix at once.
+CPU_BLOCK = 2**18
+
+
+def _row_blocks(G: Tensor) -> list[slice]:
+    """Slices of rows of G that make blocks of about ``CPU_BLOCK`` entries (one on a GPU)."""
+    n, m = G.shape
+    rows = n if G.device.type != "cpu" else max(1, CPU_BLOCK // max(m, 1))
+    return [slice(i, min(i + rows, n)) for i in range(0, n, rows)]
+
+
+def _block_pairs(G: Tensor) -> list[tuple[slice, slice]]:
+    """Pairs (I, J) of square blocks of the square G on and above its diagonal, each of about
+    ``CPU_BLOCK`` entries (one pair, the whole matrix, on a GPU)."""
+    n = G.shape[0]
+    size = n if G.device.type != "cpu" else max(1, math.isqrt(CPU_BLOCK))
+    return [(slice(i, i + size), slice(j, j + size))
+            for i in range(0, n, size) for j in range(i, n, size)]
+
+
+def _symmetrize_(G: Tensor) -> Tensor:
+    """Replace the square G by (G + Gᵀ)/2 in place."""
+    for I, J in _block_pairs(G):
+        mean = (G[I, J] + G[J, I].T) / 2
+        G[I, J] = mean
+        G[J, I] = mean.T
+    return G
+
+
+def _asymmetry(K: Tensor) -> float:
+    """max |K − Kᵀ| of a square K."""
+    return max((float((K[I, J] - K[J, I].T).abs().max()) for I, J in _block_pairs(K)),
+               default=0.0)
+
+
+def _products(X: Any, Xp: Any) -> tuple[Tensor, Tensor, Tensor]:
     """G = X Xpᵀ (the one matrix product), a = ‖xᵢ‖² as a column, b = ‖x′ⱼ‖² as a row."""
     symmetric = Xp is None
     X, Xp = _pair(X, Xp)
     G = X @ Xp.T  # (n, m)
     if symmetric:  # exactly symmetric: arccos amplifies rounding near ξ = 1
-        G = (G + G.T) / 2
-    return G, (X * X).sum(1)[:, None], (Xp * Xp).sum(1)[None, :]
-
-
-def _nngp_from(name: str, p: dict[str, float], G: torch.Tensor, a: torch.Tensor,
-               b: torch.Tensor) -> torch.Tensor:
-    if name == "identity":
-        return G.clone()
-    if name == "exp":
-        C = p["C"]
-        return torch.exp(-2 * C**2 + C**2 * (a + b + 2 * G) / 2)
-    if name == "sin":
-        return torch.exp(-(a + b) / 2) * torch.sinh(G)
-    if name == "cos":
-        return torch.exp(-(a + b) / 2) * torch.cosh(G)
-    if name == "erf":
-        s = 2 * p["a"] ** 2
-        return (2 / math.pi) * torch.arcsin((s * G / torch.sqrt((1 + s * a) * (1 + s * b)))
-                                            .clamp(-1.0, 1.0))
-    norms = torch.sqrt(a) * torch.sqrt(b)  # not sqrt(a·b): that underflows for tiny rows
-    xi = torch.where(norms > 0, G / torch.where(norms > 0, norms, 1.0), 0.0).clamp(-1.0, 1.0)
-    if name == "relu":
-        return norms * dual_relu(xi)
-    return torch.where(norms > 0, dual_step(xi), 0.0)  # step
+        _symmetrize_(G)
+    a = torch.linalg.vector_norm(X, dim=1).square()
+    b = a if symmetric else torch.linalg.vector_norm(Xp, dim=1).square()
+    return G, a[:, None], b[None, :]
 
 
 def ntk_relu_gram(X: Any, Xp: Any = None, *, layers: str = "first") -> torch.Tensor:
@@ -341,9 +431,9 @@ def ntk_relu_gram(X: Any, Xp: Any = None, *, layers: str = "first") -> torch.Ten
     if layers not in ("first", "both"):
         raise ValueError(f"layers must be 'first' or 'both', got {layers!r}")
     G, a, b = _products(X, Xp)
-    K = G * _nngp_from("step", {}, G, a, b)  # xᵀx′ E[relu′(u) relu′(v)]
+    K = G * _step_gram(G, a, b)  # xᵀx′ E[relu′(u) relu′(v)]
     if layers == "both":
-        K = K + _nngp_from("relu", {}, G, a, b)  # + E[relu(u) relu(v)]
+        K = K + _relu_gram(G, a, b)  # + E[relu(u) relu(v)]
     return K
 
 
@@ -372,15 +462,17 @@ def kernel_solve(K: Any, y: Any, *, lam: float = 0.0) -> torch.Tensor:
     if K.ndim != 2 or K.shape[0] != K.shape[1]:
         raise ValueError(f"K must be a square (n, n) Gram matrix, got shape {tuple(K.shape)}")
     n = K.shape[0]
-    scale = float(K.abs().max()) if n else 0.0
-    if n and float((K - K.T).abs().max()) > 1e-8 * max(scale, 1.0):
-        raise ValueError("K must be symmetric (a Gram matrix); got max |K − Kᵀ| = "
-                         f"{float((K - K.T).abs().max()):.3g}")
+    scale = float(K.diagonal().abs().max()) if n else 0.0  # a PSD matrix's largest entry
+    asymmetry = _asymmetry(K)  # rounding leaves about an ulp; √eps is half the digits
+    if asymmetry > math.sqrt(torch.finfo(K.dtype).eps) * max(scale, 1.0):
+        raise ValueError(f"K must be symmetric (a Gram matrix); got max |K − Kᵀ| = "
+                         f"{asymmetry:.3g}")
     y = as_tensor(y, "y", dtype=K.dtype, device=K.device)
     if y.ndim not in (1, 2) or y.shape[0] != n:
         raise ValueError(f"y must have shape ({n},) or ({n}, c) to match K, got {tuple(y.shape)}")
     lam = positive(lam, "lam", allow_zero=True)
-    A = K + lam * torch.eye(n, dtype=K.dtype, device=K.device)
+    A = K.clone()
+    A.diagonal().add_(lam)
     rhs = y if y.ndim == 2 else y[:, None]
     chol, info = torch.linalg.cholesky_ex(A)
     if int(info) == 0:
