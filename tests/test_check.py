@@ -321,3 +321,22 @@ def test_a_label_has_one_key() -> None:
     check.exercise("ex-cos-price", ..., xi=sp.Symbol("xi"))  # the keys are loaded
     with pytest.raises(ValueError, match="already"):
         check.key("ex-cos-price")(lambda answer: check.Verdict(True, ""))
+
+
+def test_call_reports_what_the_readers_function_did() -> None:
+    assert check.call(lambda x: 2 * x, 3) == (6, None)
+    value, failed = check.call(lambda x: 1 / x, 0)
+    assert value is None and not failed and "ZeroDivisionError" in failed.message
+    value, failed = check.call(None, 0)
+    assert value is None and not failed and "NoneType" in failed.message
+
+
+@pytest.mark.parametrize(("answer", "reason"), [(None, "NoneType"), ("x", "str"),
+                                                 (float("nan"), "not finite")])
+def test_number_says_why_an_answer_is_not_a_number(answer, reason) -> None:
+    verdict = check.number(answer, "your step")
+    assert not verdict and reason in verdict.message and "your step" in verdict.message
+
+
+def test_number_accepts_numbers_of_any_kind() -> None:
+    assert check.number(np.float32(0.5)) == 0.5 and check.number(torch.tensor(2)) == 2.0

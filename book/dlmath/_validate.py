@@ -6,6 +6,7 @@ expected; inner functions trust their callers.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -72,7 +73,7 @@ def positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float after checking that it is a real number > 0 (or >= 0)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
     return float(value)

@@ -10,9 +10,10 @@ sympy.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import sympy as sp
@@ -61,6 +62,28 @@ def key(label: str, *, leaks: Sequence[str] = ()) -> Callable[[Key], Key]:
     return register
 
 
+def call(function: Any, *args: Any) -> tuple[Any, Verdict | None]:
+    """``(function(*args), None)``, or ``(None, verdict)`` with a negative verdict that says why
+    when ``function`` is not a function or raises: a key reports the reader's error, never
+    raises it."""
+    if not callable(function):
+        return None, Verdict(False, f"your answer must be a function, got "
+                                    f"{type(function).__name__}")
+    try:
+        return function(*args), None
+    except Exception as error:  # the reader's code: report, don't crash
+        return None, Verdict(False, f"your function raised {type(error).__name__}: {error}")
+
+
+def number(answer: Any, name: str = "your answer") -> float | Verdict:
+    """``answer`` as a finite float, or a negative verdict that says why it is not one."""
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return Verdict(False, f"{name} must be a number, got {type(answer).__name__}")
+    return value if math.isfinite(value) else Verdict(False, f"{name} is not finite")
+
+
 def exercise(label: str, answer: Any, /, **given: Any) -> Verdict:
     """Check ``answer`` to the exercise labelled ``label`` in the book.
 
@@ -75,6 +98,13 @@ def exercise(label: str, answer: Any, /, **given: Any) -> Verdict:
     if answer is Ellipsis:
         return Verdict(False, "replace `...` by your answer")
     return KEYS[label](answer, **given)
+
+
+class Tolerance(TypedDict):
+    """The tolerances of :func:`close`, to pass as ``**tolerance``."""
+
+    rtol: float
+    atol: float
 
 
 def _factor_hint(c: float) -> str:
@@ -150,10 +180,9 @@ def gradient(candidate: Callable[..., Any], loss: Callable[..., torch.Tensor],
         variable = point[wrt].requires_grad_(True)
         (expected,) = torch.autograd.grad(loss(*point), variable)
         variable.requires_grad_(False)
-        try:
-            answer = candidate(*point)
-        except Exception as error:  # the reader's code: report, don't crash
-            return Verdict(False, f"your function raised {type(error).__name__}: {error}")
+        answer, failed = call(candidate, *point)
+        if failed is not None:
+            return failed
         verdict = close(answer, expected, name="your gradient", rtol=rtol)
         if not verdict:
             return Verdict(False, f"at random point {trial}: {verdict.message}")

@@ -358,15 +358,17 @@ def nngp_gram(X: Any, Xp: Any = None, *, phi: str = "relu",
     if normalize and bool((ka <= 0).any() or (kb <= 0).any()):
         raise ValueError(f"normalize=True needs K(x, x) > 0 for every input; {phi}"
                          " gives 0 on some rows (a zero input?)")
+    gram = act.gram
     closed_form = normalize and act.normalized_gram is not None
-    gram = act.normalized_gram if closed_form else act.gram
+    if closed_form and act.normalized_gram is not None:
+        gram = act.normalized_gram
     for rows in _row_blocks(G):  # K overwrites G, a block of rows at a time
         block = gram(G[rows], a[rows], b, *values)
         if normalize and not closed_form:
             block = block / torch.sqrt(ka[rows]) / torch.sqrt(kb)
         G[rows] = block
     if Xp is None:
-        G.diagonal().copy_(1.0 if normalize else ka[:, 0])
+        G.diagonal().copy_(torch.ones_like(ka[:, 0]) if normalize else ka[:, 0])
     return G
 
 

@@ -78,10 +78,9 @@ def _device(*values: Any) -> torch.device | None:
 def _parameters(eta: Any, beta: Any, sigma2: Any) -> tuple[torch.Tensor, ...]:
     """Checked float64 tensors of ``eta``, ``beta``, ``sigma2``, broadcast to one shape."""
     device = _device(eta, beta, sigma2)
-    f64 = {"dtype": torch.float64, "device": device}
-    checked = (_check_eta(as_tensor(eta, "eta", **f64)),
-               _check_beta(as_tensor(beta, "beta", **f64)),
-               _check_sigma2(as_tensor(sigma2, "sigma2", **f64)))
+    checked = (_check_eta(as_tensor(eta, "eta", dtype=torch.float64, device=device)),
+               _check_beta(as_tensor(beta, "beta", dtype=torch.float64, device=device)),
+               _check_sigma2(as_tensor(sigma2, "sigma2", dtype=torch.float64, device=device)))
     try:
         return torch.broadcast_tensors(*(t.to(device) if device else t for t in checked))
     except RuntimeError as error:
@@ -187,8 +186,8 @@ def run_momentum(X: torch.Tensor, y: torch.Tensor, eta: Any, beta: Any, steps: i
     iterates, shape ``(steps + 1, *batch, d)``, in the dtype and on the device of ``X``.
     """
     X, y = _data(X, y)
-    f64 = {"dtype": torch.float64, "device": X.device}
-    eta, beta = as_tensor(eta, "eta", **f64), as_tensor(beta, "beta", **f64)
+    eta = as_tensor(eta, "eta", dtype=torch.float64, device=X.device)
+    beta = as_tensor(beta, "beta", dtype=torch.float64, device=X.device)
     eta, beta = _check_eta(eta).to(X), _check_beta(beta).to(X)
     steps = positive_int(steps, "steps")
     w = _start(w0, "w0", X)

@@ -259,17 +259,20 @@ class MLP(nn.Module):
 
     def weights(self) -> list[torch.Tensor]:
         """The weight matrices ``W_1 … W_{L+1}`` (views of the parameters)."""
-        return [layer.weight for layer in self.layers]
+        return self._parameters_named("weight")
 
     def moments(self, x: torch.Tensor, grad_out: torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> Moments:
         """Per-layer second moments of z_l and δ_l at ``x``; see :func:`moments`."""
         with torch.no_grad():
             h = x.flatten(1) if x.ndim > 2 else x
-            biases = [layer.bias for layer in self.layers] if self.layers[0].bias is not None \
-                else None
+            biases = self._parameters_named("bias") or None
             return moments(self.weights(), h, self.alpha, biases=biases, grad_out=grad_out,
                            generator=generator)
+
+    def _parameters_named(self, kind: str) -> list[torch.Tensor]:
+        """The layers' parameters called ``kind`` ("weight" or "bias"), first layer first."""
+        return [p for name, p in self.layers.named_parameters() if name.endswith(f".{kind}")]
 
     def extra_repr(self) -> str:
         return f"depth={self.depth}, alpha={self.alpha:g}, init={self.init.name}"

@@ -260,6 +260,7 @@ def power_iteration(A: Any, n_iter: int, *, v0: Any = None, seed: int = 0) -> Po
         raise TypeError("A must be matrix-like: a 2-D shape, `@` and `.T`; got "
                         f"{type(A).__name__}")
     n = int(shape[1])
+    v: torch.Tensor | np.ndarray
     if v0 is None:
         generator = torch.Generator().manual_seed(seed)
         v = torch.randn(n, generator=generator, dtype=torch.float64)

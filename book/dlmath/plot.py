@@ -8,8 +8,9 @@ stays distinguishable for colour-blind readers.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from html import escape
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -22,7 +23,7 @@ from dlmath._validate import positive, positive_int
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
            "#000000")
 
-STYLE = {
+STYLE: dict[str, Any] = {
     "figure.facecolor": "white",
     "axes.facecolor": "white",
     "savefig.facecolor": "white",
@@ -52,7 +53,7 @@ STYLE = {
 
 def use_style() -> None:
     """Apply the book's figure style to every figure made after this call."""
-    mpl.rcParams.update(STYLE)
+    mpl.style.use(STYLE)
 
 
 def figure(ncols: int = 1, nrows: int = 1, *, width: float | None = None,
@@ -77,7 +78,7 @@ _PLAYER_SYMBOLS = {
 }
 
 
-def animation(fig, update: Callable[[int], object], frames: int, *, alt: str,
+def animation(fig, update: Callable[[int], Iterable[Any] | None], frames: int, *, alt: str,
               interval: float = 120.0, dpi: float = 60.0):
     """A moving figure that plays anywhere: on the static site (offline), in JupyterLab and in
     Colab. ``update(i)`` draws frame ``i`` of ``frames`` on ``fig``; ``alt`` says in words what

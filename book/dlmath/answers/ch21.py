@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from dlmath import kernels
-from dlmath.check import Verdict, close, key
+from dlmath.check import Tolerance, Verdict, close, key
 
 
 def _evaluate(function: Any, *args: Any) -> tuple[Any, Verdict | None]:
@@ -21,11 +21,11 @@ def _evaluate(function: Any, *args: Any) -> tuple[Any, Verdict | None]:
         return None, Verdict(False, f"your function raised {type(error).__name__}: {error}")
 
 
-def _matches(value: Any, expected: Any, **tolerances: float) -> bool:
+def _matches(value: Any, expected: Any, tol: Tolerance) -> bool:
     """Whether ``value`` is close to ``expected`` (False where a wrong recipe overflows)."""
     finite = np.all(np.isfinite(np.asarray(expected.cpu() if isinstance(expected, torch.Tensor)
                                            else expected)))
-    return bool(finite and close(value, expected, **tolerances))
+    return bool(finite and close(value, expected, **tol))
 
 
 @key("ex-ntk-one-layer", leaks=("sqrt(1 - xi**2)", "sqrt(1 - xi * xi)", "dual_relu",
@@ -36,17 +36,17 @@ def theta_last(answer: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
     value, failed = _evaluate(answer, xi)
     if failed is not None:
         return failed
-    tol = {"rtol": 1e-10, "atol": 1e-12}                # float64 rounding of the closed form
+    tol: Tolerance = {"rtol": 1e-10, "atol": 1e-12}  # float64 rounding of the closed form
     theta_w = xi * kernels.dual_step(xi)
-    if _matches(value, theta_w, **tol):
+    if _matches(value, theta_w, tol):
         return Verdict(False, "that is Θ_w, the kernel of the first layer's weights; with W "
                               "frozen only the gradients in the last layer's a move the output")
-    if _matches(value, theta_w + kernels.dual_relu(xi), **tol):
+    if _matches(value, theta_w + kernels.dual_relu(xi), tol):
         return Verdict(False, "that is the full NTK Θ_w + Θ_a: with W frozen the first "
                               "layer's term drops out")
     verdict = close(value, kernels.dual_relu(xi), name="your kernel on a grid of ξ in [-1, 1]",
                     **tol)
-    if not verdict and _matches(value, kernels.dual_relu(xi), rtol=1e-6, atol=1e-7):
+    if not verdict and _matches(value, kernels.dual_relu(xi), {"rtol": 1e-6, "atol": 1e-7}):
         return Verdict(False, "right to float32 precision only: compute in float64, the dtype "
                               "of ξ (a float32 constant or tensor rounds it)")
     return verdict
@@ -64,21 +64,21 @@ def kernel_gd(answer: Callable[[int], Any], *, K: torch.Tensor, K_test: torch.Te
         return (K_test.double() @ (V @ (filt * coefficients))).cpu().numpy()
 
     limit = (K_test.double() @ (V @ (coefficients / lam))).cpu().numpy()
-    tol = {"rtol": 1e-6, "atol": 1e-8}     # an eigen- or Cholesky solve of K, rounding × cond K
+    tol: Tolerance = {"rtol": 1e-6, "atol": 1e-8}  # an eigen-solve of K: rounding × cond K
     for t in (1, 10, 10**6):
         value, failed = _evaluate(answer, t)
         if failed is not None:
             return failed
         if close(value, expected(t), **tol):
             continue
-        if t < 10**6 and _matches(value, limit, **tol):
+        if t < 10**6 and _matches(value, limit, tol):
             return Verdict(False, f"at t = {t} your predictions are the t → ∞ limit, NTK "
                                   "regression: after t steps the filter is (1 − (1 − ηλ/n)ᵗ)/λ")
-        if _matches(value, expected(t, eta), **tol):
+        if _matches(value, expected(t, eta), tol):
             return Verdict(False, f"at t = {t}: the step in the residual's recursion is η/n "
                                   "(the loss has the factor 1/(2n)), not η")
-        if _matches(value, expected(t + 1), **tol) or (t > 1 and _matches(value, expected(t - 1),
-                                                                            **tol)):
+        if _matches(value, expected(t + 1), tol) or (t > 1 and _matches(value, expected(t - 1),
+                                                                            tol)):
             return Verdict(False, f"at t = {t} your predictions are those of one step more or "
                                   "less: the sum over s < t has t terms")
         return close(value, expected(t), name=f"kernel_gd({t})", **tol)

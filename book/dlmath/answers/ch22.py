@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from dlmath import kernels
-from dlmath.check import Verdict, close, key
+from dlmath.check import Tolerance, Verdict, close, key
 
 
 @key("ex-nngp-deep", leaks=('normalized_dual("relu"', "normalized_dual('relu'"))
@@ -18,7 +18,7 @@ def nngp_two_layers(answer: Callable[..., Any], *, X: torch.Tensor) -> Verdict:
     # atol 1e-3: float32 inputs round ξ, and near ξ = 1 the square root √(1 − ξ²) of the dual
     # keeps only half the digits (√eps₃₂/π ≈ 1e-4 per layer); the one-layer kernel is off by
     # 1/π at ξ = -1, the pairs of an image and its negative
-    tol = {"rtol": 0.0, "atol": 1e-3}
+    tol: Tolerance = {"rtol": 0.0, "atol": 1e-3}
     for args in ((X,), (X[: len(X) // 2], X)):
         first = kernels.nngp_gram(*(a.double() for a in args), normalize=True)
         try:
