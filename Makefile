@@ -37,6 +37,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check book tests tools bench
+	$(VENV)/bin/mypy
 
 # --allow-root: JupyterLab refuses to start as root (containers, cloud VMs) without it.
 lab: $(STAMP)

@@ -126,7 +126,8 @@ def test_bootstrap_cell_does_nothing_where_dlmath_imports(tmp_path: Path, pip: l
 
 
 @pytest.mark.parametrize(("environ", "source"), [({}, "git+https://h/x@b"),
-                                                 ({"DLMATH_SOURCE": "/src/book"}, "/src/book")])
+                                                 ({"DLMATH_SOURCE": "file:///src/book"},
+                                                  "file:///src/book")])
 def test_bootstrap_cell_installs_dlmath_where_it_is_missing(
         tmp_path: Path, pip: list, monkeypatch: pytest.MonkeyPatch, environ: dict,
         source: str) -> None:
@@ -135,7 +136,7 @@ def test_bootstrap_cell_installs_dlmath_where_it_is_missing(
     for key, value in environ.items():
         monkeypatch.setenv(key, value)
     run_cell(tmp_path)
-    assert pip == [[sys.executable, "-m", "pip", "install", "--quiet", source]]
+    assert pip == [[sys.executable, "-m", "pip", "install", "--quiet", f"dlmath[book] @ {source}"]]
 
 
 def test_the_repository_config_names_a_repository() -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import json
 import re
+import sys
+import tomllib
 from pathlib import Path
 
 import papermill
@@ -191,3 +194,43 @@ def test_the_student_copy_keeps_every_question_and_no_solution():
         kept = chapters.exercises(student)
         assert [e.label for e in kept] == [e.label for e in chapters.exercises(notebook)]
         assert all(e.attempt and not e.solution for e in kept), path.name
+
+
+def imported_modules(code: str) -> set[str]:
+    """The top-level names of the modules that ``code`` imports (IPython magics skipped)."""
+    lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    names = set()
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def canonical(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+#: Repository tooling inside the package: it runs in a checkout, with requirements.txt installed.
+TOOLING = {"chapters.py"}
+
+
+def test_every_third_party_import_is_declared():
+    """A chapter run alone installs dlmath[book] (its bootstrap cell): that must bring every
+    module a notebook or dlmath imports."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = project["dependencies"] + [
+        r for extra in project["optional-dependencies"].values() for r in extra]
+    declared = {canonical(re.match(r"[A-Za-z0-9_.-]+", r).group()) for r in requirements}
+    sources = [(path.name, "\n".join(source(cell) for cell in code_cells(load(path))))
+               for path in NOTEBOOKS]
+    sources += [(path.name, path.read_text(encoding="utf-8"))
+                for path in (ROOT / "book" / "dlmath").rglob("*.py") if path.name not in TOOLING]
+    distributions = importlib.metadata.packages_distributions()
+    missing: dict[str, set[str]] = {}
+    for where, code in sources:
+        for module in imported_modules(code) - set(sys.stdlib_module_names) - {"dlmath"}:
+            if not {canonical(d) for d in distributions.get(module, [module])} & declared:
+                missing.setdefault(module, set()).add(where)
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"

@@ -119,7 +119,7 @@ def isolated_kernel(root: Path) -> tuple[dict[str, str], Path]:
     (kernel / "kernel.json").write_text(json.dumps({
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (without dlmath)", "language": "python"}))
-    env = dict(os.environ, JUPYTER_PATH=str(root / "jupyter"), DLMATH_SOURCE=str(chapters.ROOT))
+    env = dict(os.environ, JUPYTER_PATH=str(root / "jupyter"), DLMATH_SOURCE=chapters.ROOT.as_uri())
     env.pop("PYTHONPATH", None)
     probe = subprocess.run([python, "-c", "import importlib.util as u; "
                             "print(u.find_spec('dlmath') is None, u.find_spec('torch') is None)"],

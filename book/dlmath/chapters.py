@@ -45,7 +45,8 @@ import sys
 
 if importlib.util.find_spec("dlmath") is None:
     source = os.environ.get("DLMATH_SOURCE", "{source}")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "dlmath[book] @ " + source],
+                   check=True)
     importlib.invalidate_caches()"""
 
 
