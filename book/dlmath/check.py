@@ -79,7 +79,7 @@ def number(answer: Any, name: str = "your answer") -> float | Verdict:
     """``answer`` as a finite float, or a negative verdict that says why it is not one."""
     try:
         value = float(answer)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):  # RuntimeError: torch, on some tensors
         return Verdict(False, f"{name} must be a number, got {type(answer).__name__}")
     return value if math.isfinite(value) else Verdict(False, f"{name} is not finite")
 

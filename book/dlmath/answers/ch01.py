@@ -8,15 +8,7 @@ import torch
 from torch.func import hessian, jacrev
 
 from dlmath import symbolic
-from dlmath.check import Verdict, close, expression, gradient, key
-
-
-def _call(function: Any, *args: Any) -> Any:
-    """``function(*args)``, or the exception it raised (a reader's function may fail)."""
-    try:
-        return function(*args)
-    except Exception as error:  # the reader's code: report, don't crash
-        return error
+from dlmath.check import Verdict, call, close, expression, gradient, key
 
 
 def _ridge_loss(A: torch.Tensor, b: torch.Tensor, lam: float, x: torch.Tensor) -> torch.Tensor:
@@ -32,7 +24,7 @@ def ridge(answer: Any, *, A: torch.Tensor, b: torch.Tensor, lam: float, x: torch
         return Verdict(False, "give the pair of functions (ridge_grad, ridge_hessian)")
     ridge_grad, ridge_hessian = answer
     expected = jacrev(_ridge_loss, argnums=3)(A, b, lam, x)
-    yours = _call(ridge_grad, A, b, lam, x)
+    yours, _ = call(ridge_grad, A, b, lam, x)                 # `gradient` reports a failure
     if isinstance(yours, torch.Tensor) and yours.shape == expected.shape:
         if torch.allclose(yours, 2 * expected, rtol=1e-10):
             return Verdict(False, "your gradient is twice the right one: the ½ in front of each "
@@ -42,15 +34,14 @@ def ridge(answer: Any, *, A: torch.Tensor, b: torch.Tensor, lam: float, x: torch
     verdict = gradient(ridge_grad, _ridge_loss, [A, b, lam, x], wrt=3, seed=seed, rtol=1e-10)
     if not verdict:
         return verdict
-    H = _call(ridge_hessian, A, lam)
+    H, failed = call(ridge_hessian, A, lam)
+    if failed is not None:
+        return Verdict(False, f"the gradient is right; ridge_hessian failed: {failed.message}")
     expected_H = hessian(_ridge_loss, argnums=3)(A, b, lam, x)
     if isinstance(H, torch.Tensor) and H.shape == expected_H.shape and torch.allclose(
             H, A.T @ A, rtol=1e-10):
         return Verdict(False, "the gradient is right; your Hessian lacks the λI of the "
                               "regulariser")
-    if isinstance(H, Exception):
-        return Verdict(False, f"the gradient is right; ridge_hessian raised "
-                              f"{type(H).__name__}: {H}")
     verdict_H = close(H, expected_H, name="your Hessian", rtol=1e-10)
     if not verdict_H:
         return Verdict(False, f"the gradient is right; {verdict_H.message}")
@@ -71,9 +62,9 @@ def softmax_gradient(answer: Callable[..., Any], *, z: torch.Tensor, y: torch.Te
     one_hot = torch.zeros_like(y)
     one_hot[int(torch.argmin(p))] = 1.0
     for target, where in ((y, "the given target"), (one_hot, "a one-hot target")):
-        yours = _call(answer, z, target)
-        if isinstance(yours, Exception):
-            return Verdict(False, f"your function raised {type(yours).__name__}: {yours}")
+        yours, failed = call(answer, z, target)
+        if failed is not None:
+            return failed
         expected = jacrev(_cross_entropy)(z, target)
         if isinstance(yours, torch.Tensor) and yours.shape == p.shape:
             if torch.allclose(yours, p, rtol=1e-10):

@@ -7,16 +7,7 @@ import numpy as np
 import torch
 
 from dlmath import optim
-from dlmath.check import Verdict, close, key
-
-
-def _number(answer: Any, name: str) -> float | Verdict:
-    """``answer`` as a finite float, or a negative verdict saying why it is not one."""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return Verdict(False, f"{name} must be a number, got {type(answer).__name__}")
-    return value if math.isfinite(value) else Verdict(False, f"{name} is not finite")
+from dlmath.check import Verdict, close, key, number
 
 
 @key("ex-ridge-steps", leaks=("2 / (sigma_max**2 + mu)", "sigma_min**2 + 2 * mu",
@@ -34,9 +25,10 @@ def ridge_steps(answer: Any, *, sigma_max: float, sigma_min: float, mu: float) -
     verdict = close(answer, expected, name=name, rtol=1e-12)
     if verdict or np.shape(answer) != (3,):
         return verdict
-    wrong = [label for label, a, e in zip(("critical step", "best step", "rate"), answer,
+    values = [number(a) for a in answer]                         # non-numbers count as wrong
+    wrong = [label for label, a, e in zip(("critical step", "best step", "rate"), values,
                                           expected, strict=True)
-             if not math.isclose(a, e, rel_tol=1e-12)]
+             if isinstance(a, Verdict) or not math.isclose(a, e, rel_tol=1e-12)]
     return Verdict(False, f"{', '.join(wrong)} wrong; {verdict.message}")
 
 
@@ -44,7 +36,7 @@ def ridge_steps(answer: Any, *, sigma_max: float, sigma_min: float, mu: float) -
 def escape_step(answer: Any, *, H: torch.Tensor, b: torch.Tensor, theta_on: torch.Tensor,
                 v1: torch.Tensor, delta: float, eta: float) -> Verdict:
     """The first step at which GD from θ_on + δv₁ has an error above its initial one (a run)."""
-    t_guess = _number(answer, "your escape step")
+    t_guess = number(answer, "your escape step")
     if isinstance(t_guess, Verdict):
         return t_guess
     theta_star = torch.linalg.solve(H, b)
@@ -67,7 +59,7 @@ def escape_step(answer: Any, *, H: torch.Tensor, b: torch.Tensor, theta_on: torc
 @key("ex-mirror", leaks=("1 / sigma**2 - eta", "1 / 2.0**2 - 0.05", "0.2"))
 def mirror_step(answer: Any, *, sigma: float, eta: float, eps: float) -> Verdict:
     """The other step in (0, 1/σ²) with the same factor |1 − 2ησ²|, hence the same count."""
-    eta_other = _number(answer, "your step size")
+    eta_other = number(answer, "your step size")
     if isinstance(eta_other, Verdict):
         return eta_other
     factor = abs(1 - 2 * eta * sigma**2)

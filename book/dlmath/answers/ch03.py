@@ -6,22 +6,13 @@ from typing import Any
 import torch
 
 from dlmath import optim
-from dlmath.check import Verdict, close, key
-
-
-def _number(answer: Any, name: str) -> float | Verdict:
-    """``answer`` as a finite float, or a negative verdict saying why it is not one."""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return Verdict(False, f"{name} must be a number, got {type(answer).__name__}")
-    return value if math.isfinite(value) else Verdict(False, f"{name} is not finite")
+from dlmath.check import Verdict, close, key, number
 
 
 @key("ex-half", leaks=("277", "log1p(-eta", "log1p(-sigma", "log(1 - eta"))
 def half_learned(answer: Any, *, sigma: float, eta: float) -> Verdict:
     """The first t with φ_t(σ) = 1 − (1 − ησ²)^t ≥ ½, from a run of GD on σw = 1 (σw_t = φ_t)."""
-    t = _number(answer, "your t")
+    t = number(answer, "your t")
     if isinstance(t, Verdict):
         return t
     steps = math.ceil(math.log(2) / -math.log1p(-eta * sigma**2)) + 10
@@ -46,7 +37,7 @@ def half_learned(answer: Any, *, sigma: float, eta: float) -> Verdict:
 def matching_ridge(answer: Any, *, sigma: torch.Tensor, V: torch.Tensor, y_rot: torch.Tensor,
                    eta: float, t: int) -> Verdict:
     """The λ whose ridge solution is closest to w_t, by a two-stage grid search over log λ."""
-    lam = _number(answer, "your λ")
+    lam = number(answer, "your λ")
     if isinstance(lam, Verdict):
         return lam
     if lam <= 0:

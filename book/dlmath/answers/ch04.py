@@ -37,13 +37,14 @@ def best_beta(answer: Any, *, sigma2: torch.Tensor) -> Verdict:
     """A (β, η) whose worst-case rate matches the best on a 1201 × 1201 grid, to rtol 10⁻³."""
     try:
         beta, eta = (float(v) for v in answer)
-        rate = float(momentum.spectral_radius(eta, beta, sigma2).amax())
+        rate = float(torch.as_tensor(momentum.spectral_radius(eta, beta, sigma2)).amax())
     except (TypeError, ValueError) as error:
         return Verdict(False, f"give a pair (β, η) with 0 < β ≤ 1 and η > 0 ({error})")
     eta_bf = torch.logspace(-2, 1, 1201, dtype=sigma2.dtype, device=sigma2.device)
     beta_bf = torch.linspace(0.001, 1, 1201, dtype=sigma2.dtype, device=sigma2.device)
-    best = float(momentum.spectral_radius(eta_bf[None, :, None], beta_bf[:, None, None],
-                                          sigma2).amax(-1).min())            # brute force
+    radii = torch.as_tensor(momentum.spectral_radius(eta_bf[None, :, None],
+                                                     beta_bf[:, None, None], sigma2))
+    best = float(radii.amax(-1).min())                                       # brute force
     name = "the worst-case rate of your (β, η)"
     if rate <= best * (1 + 1e-3):
         return close(rate, best, name=name, rtol=1e-3) if rate >= best else Verdict(

@@ -7,23 +7,14 @@ from typing import Any
 import torch
 from torch.func import grad
 
-from dlmath.check import Verdict, close, key
-
-
-def _number(answer: Any, name: str) -> float | Verdict:
-    """``answer`` as a finite float, or a negative verdict saying why it is not one."""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return Verdict(False, f"{name} must be a number, got {type(answer).__name__}")
-    return value if math.isfinite(value) else Verdict(False, f"{name} is not finite")
+from dlmath.check import Verdict, close, key, number
 
 
 @key("ex-sw-wide-step", leaks=("2 / f2_w", "2/f2_w", "1.99999"))
 def wide_step(answer: Any, *, f: Callable[[torch.Tensor], torch.Tensor], theta_w: float,
               theta_s: float) -> Verdict:
     """The linear stability limit of the wide minimum, 2/f''(θ_w), with f'' by autograd."""
-    eta = _number(answer, "your step size")
+    eta = number(answer, "your step size")
     if isinstance(eta, Verdict):
         return eta
     curvature = {name: float(grad(grad(f))(torch.tensor(theta, dtype=torch.float64)))
@@ -40,7 +31,7 @@ def wide_step(answer: Any, *, f: Callable[[torch.Tensor], torch.Tensor], theta_w
 def sharp_fraction(answer: Any, *, theta0: torch.Tensor, df: Callable[..., torch.Tensor],
                    classify: Callable[..., torch.Tensor]) -> Verdict:
     """The fraction of the starts that GD with η = 0.05 (500 steps) takes to the sharp minimum."""
-    predicted = _number(answer, "your prediction")
+    predicted = number(answer, "your prediction")
     if isinstance(predicted, Verdict):
         return predicted
     if not 0 <= predicted <= 1:
@@ -65,7 +56,7 @@ def sharp_fraction(answer: Any, *, theta0: torch.Tensor, df: Callable[..., torch
 @key("ex-sw-sam", leaks=("2.262", "2.26"))
 def sam_radius(answer: Any, *, sam_gap: Callable[[float], float]) -> Verdict:
     """The radius where SAM's preference flips, the root of sam_gap in (2, 2.6), to 10⁻³."""
-    rho = _number(answer, "your radius")
+    rho = number(answer, "your radius")
     if isinstance(rho, Verdict):
         return rho
     lo, hi = 2.0, 2.6

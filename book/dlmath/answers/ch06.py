@@ -6,18 +6,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from dlmath.check import Verdict, close, key
+from dlmath.check import Verdict, call, close, key
 from dlmath.operators import Convolution1d, huber_grad
-
-
-def _call(function: Any, *args: Any) -> tuple[Any, Verdict | None]:
-    """``function(*args)``, or a negative verdict if it is not callable or raises."""
-    if not callable(function):
-        return None, Verdict(False, f"pass the function itself, got {type(function).__name__}")
-    try:
-        return function(*args), None
-    except Exception as error:  # the reader's code: report, don't crash
-        return None, Verdict(False, f"your function raised {type(error).__name__}: {error}")
 
 
 @key("ex-strided", leaks=("conv_transpose1d", "up[::stride] = y", "[::stride].T @ y"))
@@ -26,7 +16,7 @@ def strided_transpose(answer: Callable[..., Any], *, y: torch.Tensor, k: torch.T
     """A_sᵀy, where A_s keeps every stride-th row of the n-input cross-correlation with k."""
     A_full = Convolution1d(k, n)
     expected = A_full.to_dense()[::stride].T @ y
-    value, failed = _call(answer, y, k, n, stride)
+    value, failed = call(answer, y, k, n, stride)
     if failed is not None:
         return failed
     full = np.convolve(y.cpu().numpy(), k.cpu().numpy(), "full")
@@ -45,7 +35,7 @@ def strided_transpose(answer: Callable[..., Any], *, y: torch.Tensor, k: torch.T
 @key("ex-moreau", leaks=("r.abs() - delta", "abs(r) - delta", "softshrink"))
 def soft_threshold(answer: Callable[..., Any], *, r: torch.Tensor, delta: float) -> Verdict:
     """The minimiser S_δ(r) = r − h_δ'(r) of ½(r − z)² + δ|z|, entry by entry."""
-    value, failed = _call(answer, r, delta)
+    value, failed = call(answer, r, delta)
     if failed is not None:
         return failed
     if close(value, r):
@@ -67,13 +57,13 @@ def normal_operator(answer: Any, *, A: Any, lam: float, v: torch.Tensor) -> Verd
     n = A.shape[1]
     dense = A @ torch.eye(n, dtype=v.dtype, device=v.device)               # (m, n), A I
     expected = dense.T @ (dense @ v) + lam * v
-    N, failed = _call(answer, A, lam)
+    N, failed = call(answer, A, lam)
     if failed is not None:
         return failed
     if tuple(getattr(N, "shape", ())) != (n, n):
         return Verdict(False, f"its shape should be ({n}, {n}), got {getattr(N, 'shape', None)}")
     for name, apply in (("N @ v", lambda: N @ v), ("N.T @ v", lambda: N.T @ v)):
-        value, failed = _call(apply)
+        value, failed = call(apply)
         if failed is not None:
             return failed
         if close(value, dense.T @ (dense @ v), rtol=1e-10, atol=1e-12):

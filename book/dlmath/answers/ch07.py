@@ -6,19 +6,16 @@ from typing import Any
 import torch
 
 from dlmath import ridge
-from dlmath.check import Verdict, close, key
+from dlmath.check import Verdict, call, close, key
 
 
 @key("ex-ridge-prior-kernel", leaks=("X @ Sigma @ X.T", "Sigma @ X.T @"))
 def map_kernel_form(answer: Callable[..., Any], *, X: torch.Tensor, y: torch.Tensor,
                     Sigma: torch.Tensor, lam: float) -> Verdict:
     """The MAP estimate ΣXᵀ(XΣXᵀ + λI)⁻¹y, computed as Tikhonov regression with Γ = √λ L⁻¹."""
-    if not callable(answer):
-        return Verdict(False, f"pass the function itself, got {type(answer).__name__}")
-    try:
-        value = answer(X, y, Sigma, lam)
-    except Exception as error:  # the reader's code: report, don't crash
-        return Verdict(False, f"your function raised {type(error).__name__}: {error}")
+    value, failed = call(answer, X, y, Sigma, lam)
+    if failed is not None:
+        return failed
     Gamma = lam**0.5 * torch.linalg.inv(torch.linalg.cholesky(Sigma))
     expected = ridge.ridge_primal(X, y, Gamma=Gamma)
     eye = torch.eye(X.shape[0], dtype=X.dtype, device=X.device)

@@ -6,20 +6,17 @@ from typing import Any
 import torch
 
 from dlmath import ridge
-from dlmath.check import Verdict, close, key
+from dlmath.check import Verdict, call, close, key
 
 
 @key("ex-noise-second-moment", leaks=("3 * sigma**4", "x**4 + 6 * x**2", "3 * s0**4"))
 def second_moment_threshold(answer: Callable[..., Any], *, x: float, sigma: float) -> Verdict:
     """η₂ = 2(x² + σ²)/E x̃⁴, the root η ≠ 0 of E(1 − ηx̃²)² = 1, at (x, σ) and nearby."""
-    if not callable(answer):
-        return Verdict(False, f"pass the function itself, got {type(answer).__name__}")
     for x_, s_ in ((x, sigma), (2 * x, sigma), (x, 2 * sigma)):
         fourth = x_**4 + 6 * x_**2 * s_**2 + 3 * s_**4                   # E x̃⁴, x̃ ~ N(x, σ²)
-        try:
-            value = answer(x_, s_)
-        except Exception as error:  # the reader's code: report, don't crash
-            return Verdict(False, f"your function raised {type(error).__name__}: {error}")
+        value, failed = call(answer, x_, s_)
+        if failed is not None:
+            return failed
         if close(value, 2 / (x_**2 + s_**2)):
             return Verdict(False, "2/(x² + σ²) is the threshold of the mean E[w_t]; the "
                                   "second moment contracts by E(1 − ηx̃²)², which needs E x̃⁴")

@@ -5,17 +5,7 @@ from typing import Any
 
 import torch
 
-from dlmath.check import Verdict, close, key
-
-
-def _call(function: Any, *args: Any) -> tuple[Any, Verdict | None]:
-    """``function(*args)``, or a negative verdict if it is not callable or raises."""
-    if not callable(function):
-        return None, Verdict(False, f"pass the function itself, got {type(function).__name__}")
-    try:
-        return function(*args), None
-    except Exception as error:  # the reader's code: report, don't crash
-        return None, Verdict(False, f"your function raised {type(error).__name__}: {error}")
+from dlmath.check import Verdict, call, close, key
 
 
 def _first_mistake(value: Any, mistakes: dict[str, torch.Tensor]) -> Verdict | None:
@@ -32,7 +22,7 @@ def ridge_solution(answer: Callable[..., Any], *, X: torch.Tensor, Y: torch.Tens
     """The zero of the gradient of (1/2m)‖Xw − Y‖² + (λ/2)‖w‖²: (XᵀX/m + λI)w = XᵀY/m."""
     m, d = X.shape
     eye = torch.eye(d, dtype=X.dtype, device=X.device)
-    value, failed = _call(answer, X, Y, lam)
+    value, failed = call(answer, X, Y, lam)
     if failed is not None:
         return failed
     w_star = torch.linalg.pinv(X) @ Y
@@ -53,7 +43,7 @@ def ridge_solution(answer: Callable[..., Any], *, X: torch.Tensor, Y: torch.Tens
 def reparam_limit(answer: Callable[..., Any], *, X: torch.Tensor, Y: torch.Tensor,
                   s: torch.Tensor) -> Verdict:
     """w∞ = Dv∞ with v∞ = (XD)⁺Y, the limit of gradient descent in v from 0 (D = diag(s))."""
-    value, failed = _call(answer, X, Y, s)
+    value, failed = call(answer, X, Y, s)
     if failed is not None:
         return failed
     v_inf = torch.linalg.pinv(X * s) @ Y                              # ordinary GD on XD

@@ -6,7 +6,7 @@ from typing import Any
 import torch
 
 from dlmath import landscape
-from dlmath.check import Verdict, close, key
+from dlmath.check import Verdict, call, close, key
 
 
 def _top(M: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -18,16 +18,15 @@ def _top(M: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 @key("ex-values", leaks=("lam[i] ** 2", "lam[i] * lam[i]", "- lam[i]**2"))
 def stationary_value(answer: Callable[..., Any], *, M: torch.Tensor) -> Verdict:
     """f at the origin and at √λᵢ vᵢ for every λᵢ > 0, from `landscape.objective`."""
-    if not callable(answer):
-        return Verdict(False, f"pass the function itself, got {type(answer).__name__}")
     lam, V = _top(M)
     keep = [i for i in range(lam.numel()) if lam[i] > 1e-8 * lam[0]]
-    points = [None, *keep]
     lam_list = lam.tolist()
-    try:
-        values = [answer(lam_list, i) for i in points]
-    except Exception as error:  # the reader's code: report, don't crash
-        return Verdict(False, f"your function raised {type(error).__name__}: {error}")
+    values = []
+    for i in [None, *keep]:
+        value, failed = call(answer, lam_list, i)
+        if failed is not None:
+            return failed
+        values.append(value)
     expected = [float(landscape.objective(M, torch.zeros_like(lam)))] + [
         float(landscape.objective(M, lam[i].sqrt() * V[:, i])) for i in keep]
     first_attempt = [expected[0]] + [expected[0] - lam_list[i] / 4 for i in keep]

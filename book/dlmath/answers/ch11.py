@@ -8,7 +8,7 @@ import sympy as sp
 import torch
 
 from dlmath._validate import to_numpy
-from dlmath.check import Verdict, close, expression, key
+from dlmath.check import Verdict, call, close, expression, key
 from dlmath.symbolic import is_zero
 
 
@@ -34,12 +34,9 @@ def any_residual_shift(answer: Any, *, w: sp.Symbol, b: sp.Symbol, x: sp.Symbol,
 def moves_left(answer: Callable[..., Any], *, w: torch.Tensor, b: torch.Tensor,
                x: torch.Tensor, eta: float) -> Verdict:
     """1.0 where the elbow −b/w moves left after one SGD step with residual 1, else 0.0."""
-    if not callable(answer):
-        return Verdict(False, f"pass the function itself, got {type(answer).__name__}")
-    try:
-        value = answer(w, b, x)
-    except Exception as error:  # the reader's code: report, don't crash
-        return Verdict(False, f"your function raised {type(error).__name__}: {error}")
+    value, failed = call(answer, w, b, x)
+    if failed is not None:
+        return failed
     w_new, b_new = w - eta * x, b - eta                              # gradients x and 1
     truth = (-b_new / w_new < -b / w).double()
     if isinstance(value, torch.Tensor) and value.dtype == torch.bool:
@@ -49,12 +46,12 @@ def moves_left(answer: Callable[..., Any], *, w: torch.Tensor, b: torch.Tensor,
         return Verdict(True, f"your prediction matches one SGD step on all {truth.numel()} units")
     if not close(value, truth, rtol=0, atol=2):                         # malformed
         return verdict
-    mine, truth = to_numpy(value, "your prediction"), truth.cpu().numpy()
-    if np.array_equal(mine, 1 - truth):
+    mine, right = to_numpy(value, "your prediction"), truth.cpu().numpy()
+    if np.array_equal(mine, 1 - right):
         return Verdict(False, "left and right are swapped everywhere: w' = w − ηx is "
                               "negative, which flips the sign of the shift")
     if np.all(mine == mine.flat[0]):
         return Verdict(False, "the same direction for every unit, but both occur: it depends "
                               "on the sign of 1 + ex")
-    return Verdict(False, f"your prediction is wrong for {100 * np.mean(mine != truth):.1f} % "
+    return Verdict(False, f"your prediction is wrong for {100 * np.mean(mine != right):.1f} % "
                           "of the units: the elbow moves by η(1 + ex)/(w − ηx)")

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dlmath.check import Verdict, close, key
+from dlmath.check import Verdict, call, close, key, number
 
 
 def _ae_step(A: torch.Tensor, B: torch.Tensor, z: torch.Tensor,
@@ -25,10 +25,13 @@ def first_step(answer: Callable[[float, float, float], float], *, z: torch.Tenso
     for eta in etas:
         A1, B1 = _ae_step(torch.zeros(len(z), len(B0), dtype=z.dtype, device=z.device), B0, z, eta)
         expected.append(0.5 * float(((z - A1 @ (B1 @ z)) ** 2).sum()))
-    try:
-        values = [float(answer(eta, s, beta)) for eta in etas]
-    except Exception as error:  # the reader's code: report, don't crash
-        return Verdict(False, f"first_loss raised {type(error).__name__}: {error}")
+    values = []
+    for eta in etas:
+        value, failed = call(answer, eta, s, beta)
+        loss = number(value, f"first_loss({eta:g}, s, beta)") if failed is None else failed
+        if isinstance(loss, Verdict):
+            return loss
+        values.append(loss)
     if np.allclose(values, [0.5 * s * (1 - eta * s) ** 2 for eta in etas], rtol=1e-9):
         return Verdict(False, "that uses ‖z‖² as the curvature of the first step: A₁ = "
                               "ηz(B₀z)ᵀ, so A₁B₀z = η‖B₀z‖²z and ‖B₀z‖² is what counts")

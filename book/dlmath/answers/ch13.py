@@ -5,15 +5,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dlmath.check import Verdict, close, key
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError, RuntimeError):
-        return None
-    return number if np.isfinite(number) else None
+from dlmath.check import Verdict, close, key, number
 
 
 @key("ex-sine-attractor", leaks=("torch.cos(u)*u", "u*torch.cos(u)",
@@ -24,15 +16,16 @@ def sine_attractor(answer: Any, *, B0: torch.Tensor, z: torch.Tensor) -> Verdict
     h = torch.sin(B @ z.double())
     (grad,) = torch.autograd.grad(torch.sin(B @ x) @ h / (h @ h), x)
     expected = float(grad @ z.double())
-    value = _number(answer)
+    value = number(answer, "your λ")
+    if isinstance(value, Verdict):
+        return value
     u = B @ z.double()
     without_u = float((torch.sin(u) * torch.cos(u)).sum() / (h @ h))
     tanh_value = float((torch.tanh(u) * (1 - torch.tanh(u) ** 2) * u).sum()
                        / (torch.tanh(u) ** 2).sum())
     # float32 data: the reader's λ is a ratio of sums of 1024 float32 terms
-    verdict = close(answer if value is None else value, expected, name="your λ", rtol=1e-4,
-                    atol=1e-6)
-    if not verdict and value is not None:
+    verdict = close(value, expected, name="your λ", rtol=1e-4, atol=1e-6)
+    if not verdict:
         if np.isclose(value, without_u, rtol=1e-4):
             return Verdict(False, "that is Σ sin(uᵢ)cos(uᵢ) / Σ sin²(uᵢ): each term needs the "
                                   "factor uᵢ, λ = Σ φ(uᵢ)φ'(uᵢ)uᵢ / Σ φ(uᵢ)²")
@@ -49,12 +42,13 @@ def negative_images(answer: Any, *, A2: torch.Tensor, B2: torch.Tensor,
     D = 1 - torch.tanh(B @ x) ** 2                       # tanh' is even: the same at −z₁
     rho = float(torch.linalg.eigvals((D[:, None] * B) @ A).abs().max())
     rho_zero = float(torch.linalg.eigvals(B @ A).abs().max())    # at 0: J(0) = AB
-    value = _number(answer)
+    value = number(answer, "your ρ(J(−z₁))")
+    if isinstance(value, Verdict):
+        return value
     # the chapter's power iteration (60 float32 steps) converges like |λ₂/λ₁|^60 with
     # |λ₂/λ₁| ≈ 0.6 for the trained networks, so to float32 rounding: a few 1e-7 relative
-    verdict = close(answer if value is None else value, rho, name="your ρ(J(−z₁))", rtol=1e-5,
-                    atol=0)
-    if not verdict and value is not None:
+    verdict = close(value, rho, name="your ρ(J(−z₁))", rtol=1e-5, atol=0)
+    if not verdict:
         if np.isclose(-value, rho, rtol=1e-5):
             return Verdict(False, "ρ is a modulus: take the absolute value of the eigenvalue")
         if np.isclose(value, rho_zero, rtol=1e-5):

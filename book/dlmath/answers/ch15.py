@@ -7,7 +7,7 @@ from typing import Any
 import sympy as sp
 
 from dlmath import nets
-from dlmath.check import Verdict, close, expression, key
+from dlmath.check import Verdict, close, expression, key, number
 from dlmath.symbolic import is_zero
 
 
@@ -36,11 +36,10 @@ def fan_out_factor(answer: Any, *, sizes: Sequence[int], alpha: float) -> Verdic
                      * nets.second_moment_factor(alpha))
             for n_in, n_out in zip(sizes[1:-1], sizes[2:], strict=True)]
     expected = math.exp(sum(logs) / len(logs))
-    verdict = close(answer, expected, name="your factor", rtol=1e-9)
-    try:
-        value = float(answer)
-    except (TypeError, ValueError, RuntimeError):
-        return verdict
+    value = number(answer, "your factor")
+    if isinstance(value, Verdict):
+        return value
+    verdict = close(value, expected, name="your factor", rtol=1e-9)
     if not verdict and abs(value - 1) < 1e-9:
         return Verdict(False, "1 is the forward factor, where the fan-in enters; backwards "
                               "δ_l collects n_{l+1} terms, one per unit of the next layer")

@@ -1,13 +1,12 @@
 """Chapter 16, deep leaky-ReLU networks."""
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from dlmath import nets
-from dlmath.check import Verdict, close, key
+from dlmath.check import Verdict, call, close, key, number
 
 
 @key("ex-he-max-depth", leaks=("your_depth = 10", "math.log(3) / math.log(1.25)",
@@ -18,12 +17,11 @@ def he_max_depth(answer: Any, *, alpha: float, bound: float) -> Verdict:
     expected = 1
     while factor(expected + 1) <= bound:
         expected += 1
-    verdict = close(answer, expected, name="your depth", rtol=0, atol=1e-9)
-    try:
-        value = float(answer)
-    except (TypeError, ValueError, RuntimeError):
-        return verdict
-    if verdict or not math.isfinite(value):
+    value = number(answer, "your depth")
+    if isinstance(value, Verdict):
+        return value
+    verdict = close(value, expected, name="your depth", rtol=0, atol=1e-9)
+    if verdict:
         return verdict
     if value != round(value):
         return Verdict(False, "a depth is a whole number: take the largest one that satisfies "
@@ -45,16 +43,15 @@ def he_rescue_step(answer: Any, *,
                    eta: float, alpha: float, depth: int) -> Verdict:
     """A step near η/(1 + α²)^((L − 1)/2), checked by training He networks with it."""
     factor = (1 + alpha**2) ** ((depth - 1) / 2)
-    try:
-        step = float(answer)
-    except (TypeError, ValueError, RuntimeError):
-        return Verdict(False, "give the step size as a number")
-    if not (math.isfinite(step) and step > 0):
+    step = number(answer, "your step size")
+    if isinstance(step, Verdict):
+        return step
+    if step <= 0:
         return Verdict(False, "the step size must be a positive number")
-    try:
-        last_loss, acc = train_draws(nets.he(), alpha, depth, step)
-    except Exception as error:  # the reader's function: report, don't crash
-        return Verdict(False, f"train_draws raised {type(error).__name__}: {error}")
+    trained, failed = call(train_draws, nets.he(), alpha, depth, step)
+    if failed is not None:
+        return Verdict(False, f"train_draws failed with your step: {failed.message}")
+    _, acc = trained
     median = float(acc.median())
     shown = f"test accuracies {[round(a, 3) for a in acc.tolist()]}"
     verdict = close(median, 1.0, name="the median test accuracy", rtol=0, atol=0.05)

@@ -1,32 +1,20 @@
 """Chapter 18, Jacobian features."""
 
 import math
-from typing import Any
 
-import numpy as np
 import torch
 
 from dlmath import features
-from dlmath.check import Verdict, close, key
-
-
-def _count(answer: Any) -> float | None:
-    """The reader's count as a number, or None when it is not a single number."""
-    try:
-        value = np.asarray(answer.detach().cpu() if isinstance(answer, torch.Tensor) else answer,
-                           dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return float(value) if value.shape == () else None
+from dlmath.check import Verdict, close, key, number
 
 
 @key("ex-count-features", leaks=("energy_rank", "cumsum("))
 def count_features(answer: int, *, sig: torch.Tensor) -> Verdict:
     """The smallest k with σ₁² + … + σ_k² ≥ 0.9 Σσ², from `features.energy_rank`."""
     expected = features.energy_rank(sig, 0.9)
-    count = _count(answer)
-    if count is None:
-        return Verdict(False, f"your count must be one number, got {type(answer).__name__}")
+    count = number(answer, "your count")
+    if isinstance(count, Verdict):
+        return count
     if count == expected:
         return Verdict(True, f"{expected} singular values carry 90 % of ‖J‖_F²")
     s = sig.double()
@@ -47,16 +35,18 @@ def count_features(answer: int, *, sig: torch.Tensor) -> Verdict:
 def constant_feature(answer: float, *, n_grid: int) -> Verdict:
     """σ₁ ≈ √N: the read-out bias's column of J is N ones, of norm √N."""
     expected = math.sqrt(n_grid)
-    value = _count(answer)
-    if value is not None and math.isclose(value, 1.0):
+    value = number(answer, "your sigma_1")
+    if isinstance(value, Verdict):
+        return value
+    if math.isclose(value, 1.0):
         return Verdict(False, "1 is each entry of the bias's column of J (∂f/∂b = 1 at every "
                               "input); σ₁ is at least the norm of that column")
-    if value is not None and math.isclose(value, n_grid, rel_tol=1e-3):
+    if math.isclose(value, n_grid, rel_tol=1e-3):
         return Verdict(False, f"N = {n_grid} is the squared norm of the bias column, σ₁²: "
                               "take the square root")
-    if value is not None and math.isclose(value, expected, rel_tol=0.05) and not math.isclose(
-            value, expected, rel_tol=1e-3):
+    if (math.isclose(value, expected, rel_tol=0.05)
+            and not math.isclose(value, expected, rel_tol=1e-3)):
         return Verdict(False, "close to the measured σ₁, but the prediction from the bias alone "
                               "is exact: the norm of a column of N ones")
     # rtol 1e-3: the prediction is a closed form, typed to four digits or more
-    return close(answer, expected, name="your sigma_1", rtol=1e-3)
+    return close(value, expected, name="your sigma_1", rtol=1e-3)

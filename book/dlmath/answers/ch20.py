@@ -5,7 +5,7 @@ from typing import Any
 
 import sympy as sp
 
-from dlmath.check import Verdict, close, expression, key
+from dlmath.check import Verdict, close, expression, key, number
 from dlmath.symbolic import is_zero
 
 
@@ -13,10 +13,9 @@ from dlmath.symbolic import is_zero
 def label_size(answer: float, *, d: int) -> Verdict:
     """E f(x)² ≈ 1ᵀ(I/d)1 / d² = 1/d² for f = (1/d) Σ sin xᵢ on the unit sphere of ℝ^d."""
     expected = 1 / d**2
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return Verdict(False, f"your E f(x)^2 must be a number, got {type(answer).__name__}")
+    value = number(answer, "your E f(x)^2")
+    if isinstance(value, Verdict):
+        return value
     if math.isclose(value, (1 - math.exp(-2)) / (2 * d), rel_tol=0.01):
         return Verdict(False, "that is E f² for the raw Gaussian inputs, E sin²z / d: on the "
                               "unit sphere each coordinate has E xᵢ² = 1/d, not 1")

@@ -7,18 +7,7 @@ import numpy as np
 import torch
 
 from dlmath import kernels
-from dlmath.check import Tolerance, Verdict, close, key
-
-
-def _evaluate(function: Any, *args: Any) -> tuple[Any, Verdict | None]:
-    """``function(*args)``, or a negative verdict when it is no function or raises."""
-    if not callable(function):
-        return None, Verdict(False, f"your answer must be a function, got "
-                                    f"{type(function).__name__}")
-    try:
-        return function(*args), None
-    except Exception as error:  # the reader's code: report, don't crash
-        return None, Verdict(False, f"your function raised {type(error).__name__}: {error}")
+from dlmath.check import Tolerance, Verdict, call, close, key
 
 
 def _matches(value: Any, expected: Any, tol: Tolerance) -> bool:
@@ -33,7 +22,7 @@ def _matches(value: Any, expected: Any, tol: Tolerance) -> bool:
 def theta_last(answer: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
     """Θ_a(ξ) = (√(1 − ξ²) + (π − arccos ξ)ξ)/(2π), the NNGP kernel (dual of relu)."""
     xi = torch.linspace(-1, 1, 201, dtype=torch.float64)
-    value, failed = _evaluate(answer, xi)
+    value, failed = call(answer, xi)
     if failed is not None:
         return failed
     tol: Tolerance = {"rtol": 1e-10, "atol": 1e-12}  # float64 rounding of the closed form
@@ -66,7 +55,7 @@ def kernel_gd(answer: Callable[[int], Any], *, K: torch.Tensor, K_test: torch.Te
     limit = (K_test.double() @ (V @ (coefficients / lam))).cpu().numpy()
     tol: Tolerance = {"rtol": 1e-6, "atol": 1e-8}  # an eigen-solve of K: rounding × cond K
     for t in (1, 10, 10**6):
-        value, failed = _evaluate(answer, t)
+        value, failed = call(answer, t)
         if failed is not None:
             return failed
         if close(value, expected(t), **tol):

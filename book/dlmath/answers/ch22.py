@@ -7,25 +7,21 @@ from typing import Any
 import torch
 
 from dlmath import kernels
-from dlmath.check import Tolerance, Verdict, close, key
+from dlmath.check import Tolerance, Verdict, call, close, key, number
 
 
 @key("ex-nngp-deep", leaks=('normalized_dual("relu"', "normalized_dual('relu'"))
 def nngp_two_layers(answer: Callable[..., Any], *, X: torch.Tensor) -> Verdict:
     """K₂ = κ̌(κ̌(ξ)), the normalised ReLU dual applied to the one-layer normalised Gram matrix."""
-    if not callable(answer):
-        return Verdict(False, f"your answer must be a function, got {type(answer).__name__}")
     # atol 1e-3: float32 inputs round ξ, and near ξ = 1 the square root √(1 − ξ²) of the dual
     # keeps only half the digits (√eps₃₂/π ≈ 1e-4 per layer); the one-layer kernel is off by
     # 1/π at ξ = -1, the pairs of an image and its negative
     tol: Tolerance = {"rtol": 0.0, "atol": 1e-3}
     for args in ((X,), (X[: len(X) // 2], X)):
         first = kernels.nngp_gram(*(a.double() for a in args), normalize=True)
-        try:
-            value = answer(*args)
-        except Exception as error:  # the reader's code: report, don't crash
-            return Verdict(False, f"your function raised {type(error).__name__} on "
-                                  f"{len(args)} argument(s): {error}")
+        value, failed = call(answer, *args)
+        if failed is not None:
+            return Verdict(False, f"with {len(args)} argument(s): {failed.message}")
         if close(value, first, **tol):
             return Verdict(False, "that is the one-layer kernel: the second layer applies the "
                                   "normalised dual once more to its entries")
@@ -45,10 +41,9 @@ def nngp_two_layers(answer: Callable[..., Any], *, X: torch.Tensor) -> Verdict:
 def memory_wall(answer: float, *, n: int) -> Verdict:
     """n² float32 entries of 4 bytes, in GB (10⁹ bytes)."""
     expected = n**2 * 4 / 1e9
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return Verdict(False, f"your answer must be a number, got {type(answer).__name__}")
+    value = number(answer)
+    if isinstance(value, Verdict):
+        return value
     hints = {n**2 * 4: "that is in bytes: a GB is 10⁹ bytes",
              n**2 * 4 / 2**30: "that is in GiB (2³⁰ bytes); the question asks for GB (10⁹)",
              n**2 * 8 / 1e9: "8 bytes is float64; a float32 entry takes 4",
