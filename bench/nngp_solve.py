@@ -3,36 +3,19 @@
     python bench/nngp_solve.py                  # n = 4000, d = 3072, relu, float64, CPU
     python bench/nngp_solve.py --n 20000 --dtype float32 --device cuda
 
-Prints the best of ``--repeat`` runs of (a) ``kernels.nngp_gram(X, normalize=True)`` followed by
-``kernels.kernel_solve(K, y, lam)`` and (b) the bare ``X @ X.T`` followed by
-``torch.linalg.cholesky`` and ``torch.cholesky_solve``, and their ratio (a)/(b): the cost of the
-kernel's elementwise maps and of the checks.
+Prints the best of ``--repeat`` runs (after a warm-up run) of (a)
+``kernels.nngp_gram(X, normalize=True)`` followed by ``kernels.kernel_solve(K, y, lam)`` and
+(b) the bare ``X @ X.T`` followed by ``torch.linalg.cholesky`` and ``torch.cholesky_solve``,
+and their ratio (a)/(b): the cost of the kernel's elementwise maps and of the checks.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import torch
 
-from dlmath import kernels
-
-
-def best_time(run: Callable[[], torch.Tensor], repeat: int, device: torch.device) -> float:
-    """The shortest wall time of ``repeat`` calls of ``run`` (after one warm-up call)."""
-    run()
-    times = []
-    for _ in range(repeat):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        run()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from dlmath import env, kernels
 
 
 def main() -> None:
@@ -60,7 +43,7 @@ def main() -> None:
         K.diagonal().add_(lam)
         return torch.cholesky_solve(y[:, None], torch.linalg.cholesky(K))[:, 0]
 
-    t_nngp, t_floor = (best_time(run, args.repeat, device) for run in (nngp, floor))
+    t_nngp, t_floor = (env.seconds_per_call(run, repeats=args.repeat) for run in (nngp, floor))
     print(f"n = {args.n}, d = {args.d}, {args.phi}, {args.dtype}, {device}: "
           f"NNGP Gram + solve {t_nngp:.3f} s, GEMM + Cholesky {t_floor:.3f} s, "
           f"ratio {t_nngp / t_floor:.2f}")

@@ -147,3 +147,44 @@ def test_summary_names_versions_device_and_place(colab, inside: bool, where: str
     assert line == (f"dlmath {dlmath.__version__} | torch {torch.__version__} | "
                     f"device {env.device()} | {where}")
     assert "\n" not in line
+
+
+# --- setup, randn and timing -----------------------------------------------------------------
+
+def test_setup_seeds_styles_threads_and_prints_the_summary(capsys, gpus) -> None:
+    threads = torch.get_num_threads()
+    try:
+        dev, f64 = env.setup(3)
+        assert dev == torch.device("cpu") and f64 == {"dtype": torch.float64, "device": dev}
+        first = draws()
+        env.seed(3)
+        assert draws() == first
+        assert torch.get_num_threads() == 1
+        assert capsys.readouterr().out.strip() == env.summary()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_randn_is_float64_on_the_device_and_takes_a_generator() -> None:
+    x = env.randn(2, 3, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (2, 3) and x.dtype == torch.float64 and x.device == env.device()
+    assert torch.equal(x, env.randn(2, 3, generator=torch.Generator().manual_seed(0)))
+
+
+def test_timed_returns_the_result_and_a_time() -> None:
+    result, seconds = env.timed(lambda: 6 * 7)
+    assert result == 42 and 0 <= seconds < 1
+    assert env.timed(divmod, 7, 2)[0] == (3, 1)
+
+
+def test_seconds_per_call_repeats_short_calls_up_to_min_time() -> None:
+    calls = []
+    best = env.seconds_per_call(lambda: calls.append(1), min_time=0.01, repeats=2)
+    assert 0 < best < 0.001 and len(calls) > 10
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"repeats": 0}, "repeats"),
+                                                 ({"min_time": -1.0}, "min_time")])
+def test_seconds_per_call_rejects_bad_arguments(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        env.seconds_per_call(lambda: None, **kwargs)

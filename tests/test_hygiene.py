@@ -7,11 +7,11 @@ import importlib.metadata
 import json
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 import papermill
 import pytest
+import tomllib
 import yaml
 
 import dlmath.answers  # noqa: F401  (registers the answer keys)
@@ -234,3 +234,22 @@ def test_every_third_party_import_is_declared():
             if not {canonical(d) for d in distributions.get(module, [module])} & declared:
                 missing.setdefault(module, set()).add(where)
     assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+
+
+#: The set-up line of every chapter (after the imports of its third code cell).
+SETUP = "dev, f64 = env.setup(seed)"
+#: What env.setup and env's helpers do, which no chapter does again on its own.
+DONE_BY_ENV = ("plot.use_style(", "env.device(", "env.seed(", "env.summary(",
+               "torch.set_num_threads(", "def randn(", "time.perf_counter(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_chapter_sets_up_with_one_call(path: Path):
+    cells = code_cells(load(path))
+    lines = source(cells[2]).splitlines()
+    assert lines.count(SETUP) == 1, f"{path.name}: the third code cell must contain {SETUP!r}"
+    before = lines[:lines.index(SETUP)]
+    assert all(not line or line.startswith(("import ", "from ")) for line in before), (
+        f"{path.name}: only imports come before {SETUP!r}")
+    again = sorted({call for cell in cells for call in DONE_BY_ENV if call in source(cell)})
+    assert not again, f"{path.name}: does again what env.setup or env's helpers do: {again}"

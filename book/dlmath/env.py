@@ -1,12 +1,16 @@
-"""Where the book's code runs: device selection, seeding and Colab detection."""
+"""Where the book's code runs: the set-up of a chapter, device selection, seeding, threads,
+timing and Colab detection."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import random
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -87,3 +91,74 @@ def summary() -> str:
 
     where = "Colab" if in_colab() else "local"
     return (f"dlmath {__version__} | torch {torch.__version__} | device {device()} | {where}")
+
+
+def setup(value: int) -> tuple[torch.device, dict[str, Any]]:
+    """The first line of every chapter: ``dev, f64 = env.setup(seed)``.
+
+    Applies the book's figure style, chooses the device (:func:`device`), seeds Python's,
+    NumPy's and torch's generators with ``value`` (:func:`seed`), and on a CPU lets torch use
+    one thread: the chapters' tensors are small, and one thread runs their many small products
+    faster than a pool that wakes for each (and, on a shared machine, waits for a busy core).
+    Prints :func:`summary`. Returns the device and ``f64``, the keyword arguments of a float64
+    tensor on it (``torch.zeros(3, **f64)``).
+    """
+    from dlmath import plot
+
+    plot.use_style()
+    chosen = device()
+    seed(value)
+    if chosen.type == "cpu":
+        torch.set_num_threads(1)
+    print(summary())
+    return chosen, {"dtype": torch.float64, "device": chosen}
+
+
+def randn(*shape: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A standard normal float64 tensor of ``shape`` on :func:`device`."""
+    return torch.randn(*shape, dtype=torch.float64, device=device(), generator=generator)
+
+
+T = TypeVar("T")
+
+
+def _wait(on: torch.device | None = None) -> None:
+    """Wait for the GPU's queued work (a no-op on a CPU): timings must include it."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize(on if on is not None and on.type == "cuda" else None)
+
+
+def timed(f: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    """``(f(*args, **kwargs), seconds)``: one call, timed with ``time.perf_counter``, the GPU's
+    work included."""
+    _wait()
+    start = time.perf_counter()
+    result = f(*args, **kwargs)
+    _wait()
+    return result, time.perf_counter() - start
+
+
+def seconds_per_call(f: Callable[[], object], *, min_time: float = 0.0,
+                     repeats: int = 5) -> float:
+    """The best time per call of ``f()`` over ``repeats`` blocks of calls.
+
+    Each block repeats ``f`` until it lasts at least ``min_time`` seconds (one call when 0),
+    after one warm-up call. The minimum over blocks is the estimate least disturbed by other
+    programs; blocks longer than a scheduler's time slice (5 ms) are interrupted anyway, so
+    then three suffice.
+    """
+    if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or repeats < 1:
+        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
+    if not min_time >= 0:
+        raise ValueError(f"min_time must be >= 0 seconds, got {min_time!r}")
+    def per_call(number: int) -> float:  # one block of ``number`` calls
+        return timed(lambda: [f() for _ in range(number)])[1] / number
+
+    f()
+    number, best = 1, per_call(1)
+    while best * number < min_time:
+        number *= 2 if best <= 0 else max(2, math.ceil(1.2 * min_time / (best * number)))
+        best = per_call(number)
+    for _ in range((repeats if best <= 0.005 else min(repeats, 3)) - 1):
+        best = min(best, per_call(number))
+    return best
