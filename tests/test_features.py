@@ -136,7 +136,8 @@ def test_principal_features_sign_is_stable_under_negation():
     (torch.ones(0, 3), None, ValueError, "non-empty"),
     (torch.tensor([[float("inf")]]), None, ValueError, "finite"),
     (torch.ones(3, 2), 3, ValueError, r"\[1, 2\]"),
-    (torch.ones(3, 2), 0, ValueError, r"\[1, 2\]"),
+    (torch.ones(3, 2), 0, ValueError, "k must be >= 1"),
+    (torch.ones(3, 2), True, TypeError, "integer, got bool"),
     (torch.ones(3, 2), 1.5, TypeError, "integer"),
 ])
 def test_principal_features_rejects(J, k, error, match):
@@ -250,8 +251,10 @@ def test_stack_rejects_and_validates():
         features.stacked_forward(net, theta, torch.zeros(3, 2, 1, **F64))
     with pytest.raises(TypeError, match="MLP or an nn.Sequential"):
         features.stacked_forward(nn.Linear(1, 1), theta, torch.zeros(2, 1))
-    with pytest.raises(ValueError, match="integer index"):
+    with pytest.raises(ValueError, match="index into the 2 entries"):
         features.unstack(net, theta, 5)
+    with pytest.raises(TypeError, match="integer, got bool"):
+        features.unstack(net, theta, True)
     with pytest.raises(ValueError, match="has parameters"):
         seq = nn.Sequential(nn.Linear(1, 2), nn.LayerNorm(2), nn.Linear(2, 1))
         features.stacked_forward(seq, features.stack([seq]), torch.zeros(2, 1))

@@ -219,16 +219,20 @@ def test_bad_runs_raise():
         momentum.run_momentum(X, y, 0.0, 0.5, 5, w0)
     with pytest.raises(ValueError, match=r"beta .* \(0, 1\]"):
         momentum.run_momentum(X, y, 0.1, 2.0, 5, w0)
-    with pytest.raises(ValueError, match="steps must be >= 1"):
-        momentum.run_momentum(X, y, 0.1, 0.5, 0, w0)
+    with pytest.raises(ValueError, match="steps must be >= 0"):
+        momentum.run_momentum(X, y, 0.1, 0.5, -1, w0)
+    with pytest.raises(TypeError, match="steps must be an integer, got bool"):
+        momentum.run_momentum(X, y, 0.1, 0.5, True, w0)
     with pytest.raises(ValueError, match=r"X must be an m×d matrix"):
         momentum.run_momentum(torch.ones(4, **F64), y, 0.1, 0.5, 5, w0)
     with pytest.raises(ValueError, match=r"y must have shape \(4,\)"):
         momentum.run_momentum(X, torch.ones(3, **F64), 0.1, 0.5, 5, w0)
     with pytest.raises(ValueError, match=r"w0 must have shape \(\.\.\., 2\)"):
         momentum.run_momentum(X, y, 0.1, 0.5, 5, torch.zeros(3, **F64))
-    with pytest.raises(TypeError, match="X must be a floating-point torch.Tensor"):
-        momentum.run_momentum([[1.0, 0.0]], y, 0.1, 0.5, 5, w0)
+    with pytest.raises(TypeError, match="X must be numeric"):
+        momentum.run_momentum([["a", "b"]] * 4, y, 0.1, 0.5, 5, w0)
+    with pytest.raises(TypeError, match="w0 must be a real number or tensor, got bool"):
+        momentum.run_momentum(X, y, 0.1, 0.5, 5, True)
     with pytest.raises(ValueError, match="y must be finite"):
         momentum.run_momentum(X, torch.full((4,), math.nan, **F64), 0.1, 0.5, 5, w0)
     with pytest.raises(ValueError, match="do not broadcast"):

@@ -191,9 +191,11 @@ def test_noisy_gd_is_repeatable_with_a_generator() -> None:
 @pytest.mark.parametrize(("kwargs", "error", "message"), [
     ({"sigma": -0.1}, ValueError, "sigma must be a finite number >= 0"),
     ({"eta": 0.0}, ValueError, "eta must be a finite number > 0"),
-    ({"steps": -1}, ValueError, "steps must be an integer >= 0"),
+    ({"steps": -1}, ValueError, "steps must be >= 0"),
+    ({"steps": 2.0}, TypeError, "steps must be an integer, got float"),
     ({"runs": 0}, ValueError, "runs must be >= 1"),
-    ({"n_paths": 11}, ValueError, r"n_paths must be an integer in \[0, runs = 10\]"),
+    ({"n_paths": 11}, ValueError, r"n_paths must lie in \[0, runs = 10\]"),
+    ({"n_paths": False}, TypeError, "n_paths must be an integer, got bool"),
     ({"w0": [1.0, 2.0, 3.0]}, ValueError, r"w0 must have shape \(2,\)"),
     ({"y": torch.ones(4, 2)}, ValueError, "y must be a vector"),
 ])

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dlmath._validate import positive_int
+from dlmath._validate import is_integer, positive_int
 from dlmath.env import device as default_device
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
@@ -181,7 +181,7 @@ def _check_digits(digits: Sequence[int] | None) -> list[int] | None:
         return None
     keep = list(digits)
     if (len(keep) < 2 or len(set(keep)) != len(keep)
-            or not all(isinstance(d, int | np.integer) and 0 <= d <= 9 for d in keep)):
+            or not all(is_integer(d) and 0 <= int(d) <= 9 for d in keep)):
         raise ValueError(f"digits must be at least two distinct integers in 0…9, got {digits!r}")
     return [int(d) for d in keep]
 

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from dlmath._validate import positive
+from dlmath._validate import float_tensor, index, positive, positive_int
 from dlmath.nets import MLP, leaky_relu
 
 __all__ = ["energy_rank", "parameter_jacobian", "principal_features", "layer_gradient_norms",
@@ -35,15 +35,9 @@ def _check_model(model: object) -> nn.Module:
 
 
 def _check_inputs(x: object, model: nn.Module, name: str = "x") -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (n, d_in), "
-                        f"got {type(x).__name__}")
+    x = float_tensor(x, name)
     if x.ndim != 2 or x.shape[0] == 0:
         raise ValueError(f"{name} must have shape (n, d_in) with n >= 1, got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{name} must be finite, but it holds NaN or infinite entries")
     first = next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
     if first is not None and first.in_features != x.shape[1]:
         raise ValueError(f"{name} has {x.shape[1]} features per row, but the model's first "
@@ -91,18 +85,14 @@ def principal_features(J: torch.Tensor, k: int | None = None
     fixed so that the entry of largest magnitude of ``U[:, j]`` is positive (singular vectors
     are defined only up to sign, and plots should not flip from run to run).
     """
-    if not isinstance(J, torch.Tensor):
-        raise TypeError(f"J must be a torch.Tensor, got {type(J).__name__}")
+    J = float_tensor(J, "J")
     if J.ndim != 2 or 0 in J.shape:
         raise ValueError(f"J must be a non-empty matrix (n, P), got shape {tuple(J.shape)}")
-    if not J.is_floating_point() or not torch.isfinite(J).all():
-        raise ValueError("J must be a finite floating-point matrix")
     r = min(J.shape)
     if k is None:
         k = r
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}")
-    if not 1 <= k <= r:
+    k = positive_int(k, "k")
+    if k > r:
         raise ValueError(f"k must lie in [1, min(n, P)] = [1, {r}], got {k}")
     U, sigma, Vh = torch.linalg.svd(J, full_matrices=False)
     U, V = U[:, :k], Vh[:k].T
@@ -199,8 +189,7 @@ def unstack(model: nn.Module, theta: torch.Tensor, s: int) -> dict[str, torch.Te
     """Row ``s`` of stacked parameters ``theta`` as a name → tensor dict for ``functional_call``."""
     model = _check_model(model)
     _check_theta(model, theta)
-    if isinstance(s, bool) or not isinstance(s, int) or not -theta.shape[0] <= s < theta.shape[0]:
-        raise ValueError(f"s must be an integer index into the {theta.shape[0]} rows, got {s!r}")
+    s = index(s, "s (a row of theta)", theta.shape[0])
     return _split(model, theta[s].detach())
 
 

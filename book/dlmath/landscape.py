@@ -16,14 +16,20 @@ the negative curvature ``λ − λ₁`` along ``v₁`` (chapter *The top-eigenve
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
 from dlmath import env
-from dlmath._validate import as_tensor
+from dlmath._validate import (
+    TensorLike,
+    as_tensor,
+    index,
+    matrix_tol,
+    nonneg_int,
+    positive,
+    symmetric,
+)
 
 __all__ = ["StationaryPoint", "gradient", "gradient_descent", "hessian", "hessian_eigenvalues",
            "objective", "stationary_points"]
@@ -31,33 +37,16 @@ __all__ = ["StationaryPoint", "gradient", "gradient_descent", "hessian", "hessia
 
 # --- input checks (at the boundary) ----------------------------------------------------------
 
-def _tol(M: torch.Tensor) -> float:
-    """The tolerance √ε · max|M| for symmetry, definiteness and equal eigenvalues."""
-    return math.sqrt(torch.finfo(M.dtype).eps) * max(float(M.abs().max()), 1e-300)
-
-
-def _symmetric(M: Any) -> torch.Tensor:
-    M = as_tensor(M, "M")
-    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
-        raise ValueError(f"M must be a square d×d matrix with d ≥ 1, got shape {tuple(M.shape)}")
-    asymmetry = float((M - M.T).abs().max())
-    if asymmetry > _tol(M):
-        raise ValueError(f"M must be symmetric, but max|M − Mᵀ| = {asymmetry:.3g} exceeds "
-                         f"{_tol(M):.3g} (√ε · max|M|); for a general M only its symmetric part "
-                         "(M + Mᵀ)/2 enters the gradient")
-    return (M + M.T) / 2
-
-
-def _psd(M: Any) -> torch.Tensor:
-    M = _symmetric(M)
+def _psd(M: TensorLike) -> torch.Tensor:
+    M = symmetric(M, "M")
     lam_min = float(torch.linalg.eigvalsh(M)[0])
-    if lam_min < -_tol(M):
+    if lam_min < -matrix_tol(M):
         raise ValueError(f"M must be positive semidefinite, but its smallest eigenvalue is "
                          f"{lam_min:.3g} < 0")
     return M
 
 
-def _points(M: torch.Tensor, x: Any) -> torch.Tensor:
+def _points(M: torch.Tensor, x: TensorLike) -> torch.Tensor:
     x = as_tensor(x, "x", dtype=M.dtype, device=M.device)
     if x.ndim == 0 or x.shape[-1] != M.shape[0]:
         raise ValueError(f"x must have shape (d,) or (..., d) with d = {M.shape[0]} to match M, "
@@ -67,24 +56,24 @@ def _points(M: torch.Tensor, x: Any) -> torch.Tensor:
 
 # --- the objective, its gradient and Hessian -------------------------------------------------
 
-def objective(M: Any, x: Any) -> torch.Tensor:
+def objective(M: TensorLike, x: TensorLike) -> torch.Tensor:
     """``f(x) = ¼‖xxᵀ − M‖²_F = ¼(‖x‖⁴ − 2xᵀMx + ‖M‖²_F)`` for ``x`` of shape ``(..., d)``."""
-    M = _symmetric(M)
+    M = symmetric(M, "M")
     x = _points(M, x)
     norm_sq = (x * x).sum(-1)
     return (norm_sq**2 - 2 * ((x @ M) * x).sum(-1) + (M * M).sum()) / 4
 
 
-def gradient(M: Any, x: Any) -> torch.Tensor:
+def gradient(M: TensorLike, x: TensorLike) -> torch.Tensor:
     """``∇f(x) = ‖x‖²x − Mx`` for ``x`` of shape ``(..., d)`` (``M`` symmetric)."""
-    M = _symmetric(M)
+    M = symmetric(M, "M")
     x = _points(M, x)
     return (x * x).sum(-1, keepdim=True) * x - x @ M
 
 
-def hessian(M: Any, x: Any) -> torch.Tensor:
+def hessian(M: TensorLike, x: TensorLike) -> torch.Tensor:
     """``∇²f(x) = ‖x‖²I + 2xxᵀ − M``, shape ``(..., d, d)`` for ``x`` of shape ``(..., d)``."""
-    M = _symmetric(M)
+    M = symmetric(M, "M")
     x = _points(M, x)
     eye = torch.eye(M.shape[0], dtype=M.dtype, device=M.device)
     norm_sq = (x * x).sum(-1)[..., None, None]
@@ -93,7 +82,7 @@ def hessian(M: Any, x: Any) -> torch.Tensor:
 
 # --- stationary points -------------------------------------------------------------------
 
-def hessian_eigenvalues(lam: Any, i: int | None) -> torch.Tensor:
+def hessian_eigenvalues(lam: TensorLike, i: int | None) -> torch.Tensor:
     """The Hessian's eigenvalues at a stationary point, in increasing order, from the closed form.
 
     ``lam``: the eigenvalues of ``M`` (any order). ``i = None``: the point ``x = 0``, where they
@@ -105,9 +94,7 @@ def hessian_eigenvalues(lam: Any, i: int | None) -> torch.Tensor:
         raise ValueError("lam must hold the eigenvalues of M, got an empty sequence")
     if i is None:
         return (-lam).sort().values
-    if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < lam.numel():
-        raise ValueError(f"i must be None (the origin) or an index in [0, {lam.numel()}), "
-                         f"got {i!r}")
+    i = index(i, "i (None for the origin)", lam.numel())
     if lam[i] <= 0:
         raise ValueError(f"a stationary point x ≠ 0 needs λᵢ = ‖x‖² > 0, got λ[{i}] = "
                          f"{float(lam[i])!r}")
@@ -144,7 +131,7 @@ def _kind(eigenvalues: torch.Tensor, tol: float, top: bool) -> str:
     return "global minimum" if top else "degenerate"
 
 
-def stationary_points(M: Any) -> list[StationaryPoint]:
+def stationary_points(M: TensorLike) -> list[StationaryPoint]:
     """Every stationary point of ``f`` for a symmetric PSD ``M``, as families (see the class).
 
     The origin first, then one family per distinct positive eigenvalue, largest first.
@@ -153,7 +140,7 @@ def stationary_points(M: Any) -> list[StationaryPoint]:
     M = _psd(M)
     lam, V = torch.linalg.eigh(M)
     lam, V = lam.flip(0), V.flip(1)                              # decreasing
-    tol = _tol(M)
+    tol = matrix_tol(M)
     d = M.shape[0]
     origin_eigs = hessian_eigenvalues(lam, None)
     points = [StationaryPoint(0.0, 0, V[:, :0], torch.zeros(1, d, dtype=M.dtype, device=M.device),
@@ -177,7 +164,7 @@ def stationary_points(M: Any) -> list[StationaryPoint]:
 
 # --- gradient descent --------------------------------------------------------------------
 
-def gradient_descent(M: Any, x0: Any, eta: float, steps: int, *,
+def gradient_descent(M: TensorLike, x0: TensorLike, eta: float, steps: int, *,
                      trajectory: bool = False) -> torch.Tensor:
     """``steps`` steps of ``x ← x − η(‖x‖²x − Mx)`` from every row of ``x0`` at once.
 
@@ -186,17 +173,14 @@ def gradient_descent(M: Any, x0: Any, eta: float, steps: int, *,
     and starts with ``η‖x₀‖² < 1``. Returns the final iterates, or all ``steps + 1`` of them
     stacked in a leading axis with ``trajectory=True``.
     """
-    M = _symmetric(M)
+    M = symmetric(M, "M")
     x = _points(M, x0)
-    if isinstance(eta, bool) or not isinstance(eta, numbers.Real) or not eta > 0 \
-            or not math.isfinite(eta):
-        raise ValueError(f"eta must be a finite number > 0, got {eta!r}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer ≥ 0, got {steps!r}")
+    eta = positive(eta, "eta")
+    steps = nonneg_int(steps, "steps")
     path = [x]
     # tiny tensors: one CPU thread, as in dlmath.optim (waking a second thread costs more)
     with env.one_thread(x.numel() * M.shape[0] < env.SMALL_WORK and x.device.type == "cpu"):
-        for _ in range(int(steps)):
+        for _ in range(steps):
             x = x - eta * ((x * x).sum(-1, keepdim=True) * x - x @ M)
             if trajectory:
                 path.append(x)

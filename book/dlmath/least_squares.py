@@ -18,12 +18,10 @@ the same one with ``X`` replaced by ``X_colᵀ``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from dlmath import optim
-from dlmath._validate import as_tensor
+from dlmath._validate import TensorLike, as_tensor
 
 __all__ = ["critical_step", "distance_to_span", "gradient_descent", "gradient_flow", "kernel",
            "loss", "loss_bound", "min_norm_interpolant", "span_projector"]
@@ -31,7 +29,7 @@ __all__ = ["critical_step", "distance_to_span", "gradient_descent", "gradient_fl
 
 # --- input checks (at the boundary) ----------------------------------------------------------
 
-def _matrix(X: Any) -> torch.Tensor:
+def _matrix(X: TensorLike) -> torch.Tensor:
     """``X`` as a finite floating-point ``(m, d)`` matrix with ``m, d ≥ 1``."""
     X = as_tensor(X, "X")
     if X.ndim != 2 or 0 in X.shape:
@@ -40,7 +38,7 @@ def _matrix(X: Any) -> torch.Tensor:
     return X
 
 
-def _targets(X: torch.Tensor, Y: Any) -> torch.Tensor:
+def _targets(X: torch.Tensor, Y: TensorLike) -> torch.Tensor:
     Y = as_tensor(Y, "Y", dtype=X.dtype, device=X.device)
     if Y.shape != (X.shape[0],):
         raise ValueError(f"Y must have shape ({X.shape[0]},), one target per row of X "
@@ -48,7 +46,7 @@ def _targets(X: torch.Tensor, Y: Any) -> torch.Tensor:
     return Y
 
 
-def _weights(X: torch.Tensor, w: Any, name: str) -> torch.Tensor:
+def _weights(X: torch.Tensor, w: TensorLike, name: str) -> torch.Tensor:
     w = as_tensor(w, name, dtype=X.dtype, device=X.device)
     if w.ndim == 0 or w.shape[-1] != X.shape[1]:
         raise ValueError(f"{name} must have shape (d,) or (n_starts, d) with d = {X.shape[1]} "
@@ -76,7 +74,7 @@ def _independent(X: torch.Tensor) -> None:
 
 # --- the objects of the chapter --------------------------------------------------------------
 
-def kernel(X: Any) -> torch.Tensor:
+def kernel(X: TensorLike) -> torch.Tensor:
     """``K = XXᵀ/m``, the ``(m, m)`` matrix of inner products of the samples divided by ``m``.
 
     The residual of gradient flow obeys ``ṙ = −Kr``; ``K`` does not change during training.
@@ -85,7 +83,7 @@ def kernel(X: Any) -> torch.Tensor:
     return X @ X.T / X.shape[0]
 
 
-def loss(X: Any, Y: Any, w: Any) -> torch.Tensor:
+def loss(X: TensorLike, Y: TensorLike, w: TensorLike) -> torch.Tensor:
     """``L(w) = ‖Xw − Y‖²/(2m)`` for one ``w`` of shape ``(d,)`` or a batch ``(..., d)``."""
     X = _matrix(X)
     Y = _targets(X, Y)
@@ -93,7 +91,7 @@ def loss(X: Any, Y: Any, w: Any) -> torch.Tensor:
     return ((w @ X.T - Y) ** 2).sum(-1) / (2 * X.shape[0])
 
 
-def min_norm_interpolant(X: Any, Y: Any) -> torch.Tensor:
+def min_norm_interpolant(X: TensorLike, Y: TensorLike) -> torch.Tensor:
     """``w* = Xᵀ(XXᵀ)⁻¹Y = X⁺Y``: among all ``w`` with ``Xw = Y`` the one of least norm.
 
     Needs ``d > m`` and linearly independent samples (then an interpolant exists for every
@@ -106,7 +104,7 @@ def min_norm_interpolant(X: Any, Y: Any) -> torch.Tensor:
     return X.T @ torch.linalg.solve(X @ X.T, Y)
 
 
-def span_projector(X: Any) -> torch.Tensor:
+def span_projector(X: TensorLike) -> torch.Tensor:
     """``P = X⁺X``, the ``(d, d)`` orthogonal projector onto ``span{x₁, …, x_m}``.
 
     Symmetric, ``P² = P``, ``PXᵀ = Xᵀ``; equal to ``Xᵀ(XXᵀ)⁻¹X`` when the samples are
@@ -117,7 +115,7 @@ def span_projector(X: Any) -> torch.Tensor:
     return (P + P.T) / 2
 
 
-def distance_to_span(X: Any, w: Any) -> torch.Tensor:
+def distance_to_span(X: TensorLike, w: TensorLike) -> torch.Tensor:
     """``‖(I − P)w‖``, the distance of ``w`` (shape ``(..., d)``) to the span of the samples."""
     X = _matrix(X)
     w = _weights(X, w, "w")
@@ -125,7 +123,7 @@ def distance_to_span(X: Any, w: Any) -> torch.Tensor:
     return torch.linalg.norm(w - w @ P, dim=-1)
 
 
-def gradient_flow(X: Any, Y: Any, w0: Any, t: Any) -> torch.Tensor:
+def gradient_flow(X: TensorLike, Y: TensorLike, w0: TensorLike, t: TensorLike) -> torch.Tensor:
     """The exact solution ``w(t)`` of ``ẇ = −∇L(w)``, ``w(0) = w₀``, at the times ``t``.
 
     With ``r₀ = Xw₀ − Y`` and ``K = XXᵀ/m`` the residual is ``r(t) = e^{−tK}r₀`` and
@@ -162,7 +160,7 @@ def gradient_flow(X: Any, Y: Any, w0: Any, t: Any) -> torch.Tensor:
     return w.reshape(t.shape + w0.shape)
 
 
-def loss_bound(X: Any, Y: Any, w0: Any, t: Any) -> torch.Tensor:
+def loss_bound(X: TensorLike, Y: TensorLike, w0: TensorLike, t: TensorLike) -> torch.Tensor:
     """``e^{−2λ_min(XXᵀ)t/m} L(w₀)``, the bound on the gradient-flow loss at the times ``t``.
 
     Informative only when the samples are independent (``λ_min(XXᵀ) > 0``); otherwise it is
@@ -178,14 +176,14 @@ def loss_bound(X: Any, Y: Any, w0: Any, t: Any) -> torch.Tensor:
     return decay.reshape(t.shape + (1,) * L0.ndim) * L0
 
 
-def critical_step(X: Any) -> float:
+def critical_step(X: TensorLike) -> float:
     """``2m/λ_max(XXᵀ)`` ``= 2/λ_max(K)``: gradient descent on ``L`` converges from every start
     for ``0 < η`` below it and diverges from almost every start above it."""
     X = _matrix(X)
     return optim.critical_step(X @ X.T / X.shape[0])
 
 
-def gradient_descent(X: Any, Y: Any, w0: Any, eta: Any, steps: int, *,
+def gradient_descent(X: TensorLike, Y: TensorLike, w0: TensorLike, eta: TensorLike, steps: int, *,
                      trajectory: bool = False) -> torch.Tensor:
     """Gradient descent ``w ← w − η Xᵀ(Xw − Y)/m`` on ``L``, run by
     :func:`dlmath.optim.gradient_descent`.

@@ -22,12 +22,11 @@ once; :func:`run_momentum` runs the iteration for many ``(η, β)`` pairs as one
 
 from __future__ import annotations
 
-import numbers
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
-from dlmath._validate import as_tensor, positive_int
+from dlmath._validate import TensorLike, as_tensor, is_number, nonneg_int
 
 __all__ = ["Trajectory", "eta_pm", "momentum_matrix", "run_momentum", "spectral_radius",
            "stability_limit"]
@@ -67,15 +66,15 @@ def _check_sigma2(sigma2: torch.Tensor) -> torch.Tensor:
     return sigma2
 
 
-def _scalars(*values: Any) -> bool:
-    return all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+def _scalars(*values: TensorLike) -> bool:
+    return all(is_number(v) for v in values)
 
 
-def _device(*values: Any) -> torch.device | None:
+def _device(*values: TensorLike) -> torch.device | None:
     return next((v.device for v in values if isinstance(v, torch.Tensor)), None)
 
 
-def _parameters(eta: Any, beta: Any, sigma2: Any) -> tuple[torch.Tensor, ...]:
+def _parameters(eta: TensorLike, beta: TensorLike, sigma2: TensorLike) -> tuple[torch.Tensor, ...]:
     """Checked float64 tensors of ``eta``, ``beta``, ``sigma2``, broadcast to one shape."""
     device = _device(eta, beta, sigma2)
     checked = (_check_eta(as_tensor(eta, "eta", dtype=torch.float64, device=device)),
@@ -95,7 +94,7 @@ def _result(value: torch.Tensor, scalar: bool) -> torch.Tensor | float:
 
 # --- the 2×2 blocks ------------------------------------------------------------------------
 
-def momentum_matrix(eta: Any, beta: Any, sigma2: Any) -> torch.Tensor:
+def momentum_matrix(eta: TensorLike, beta: TensorLike, sigma2: TensorLike) -> torch.Tensor:
     """The 2×2 matrix ``Rᵢ`` with ``(a_{t+1}, e_{t+1}) = Rᵢ (a_t, e_t)`` for one singular value.
 
     ``Rᵢ = [[1 − β, 2βσᵢ²], [−η(1 − β), 1 − 2ηβσᵢ²]]``. The arguments broadcast; the result has
@@ -107,7 +106,7 @@ def momentum_matrix(eta: Any, beta: Any, sigma2: Any) -> torch.Tensor:
     return torch.stack([row_a, row_e], dim=-2)
 
 
-def spectral_radius(eta: Any, beta: Any, sigma2: Any) -> torch.Tensor | float:
+def spectral_radius(eta: TensorLike, beta: TensorLike, sigma2: TensorLike) -> torch.Tensor | float:
     """``ρ(Rᵢ)``, the largest eigenvalue modulus, in closed form, for broadcastable arguments.
 
     The eigenvalues are ``τ ± √(τ² − (1 − β))`` with ``τ = tr Rᵢ / 2 = 1 − β/2 − ηβσᵢ²``: for
@@ -124,14 +123,15 @@ def spectral_radius(eta: Any, beta: Any, sigma2: Any) -> torch.Tensor | float:
     return _result(torch.where(quarter_disc >= 0, real, det.sqrt()), scalar)
 
 
-def stability_limit(beta: Any, sigma2: Any) -> torch.Tensor | float:
+def stability_limit(beta: TensorLike, sigma2: TensorLike) -> torch.Tensor | float:
     """The largest stable step, ``(2 − β)/(βσ²)``: ``Rᵢ`` is stable iff ``0 < η`` is below it."""
     scalar = _scalars(beta, sigma2)
     _, beta, sigma2 = _parameters(1.0, beta, sigma2)
     return _result((2 - beta) / (beta * sigma2), scalar)
 
 
-def eta_pm(beta: Any, sigma2: Any) -> tuple[torch.Tensor | float, torch.Tensor | float]:
+def eta_pm(beta: TensorLike, sigma2: TensorLike
+           ) -> tuple[torch.Tensor | float, torch.Tensor | float]:
     """``(η₋, η₊)`` with ``η± = (1 ± √(1 − β))² / (2βσ²)``: the eigenvalues of ``Rᵢ`` are
     repeated at ``η = η±``, complex (of modulus ``√(1 − β)``) strictly between, real outside."""
     scalar = _scalars(beta, sigma2)
@@ -150,35 +150,27 @@ class Trajectory(NamedTuple):
     z: torch.Tensor  # (steps + 1, *batch, d)
 
 
-def _data(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    for value, name in ((X, "X"), (y, "y")):
-        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
-            got = value.dtype if isinstance(value, torch.Tensor) else type(value).__name__
-            raise TypeError(f"{name} must be a floating-point torch.Tensor, got {got}")
-        if not torch.isfinite(value).all():
-            raise ValueError(f"{name} must be finite, but it holds NaN or infinite entries")
+def _data(X: TensorLike, y: TensorLike) -> tuple[torch.Tensor, torch.Tensor]:
+    X = as_tensor(X, "X")
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"X must be an m×d matrix, got shape {tuple(X.shape)}")
+    y = as_tensor(y, "y", dtype=X.dtype, device=X.device)
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},) to match X of shape "
                          f"{tuple(X.shape)}, got {tuple(y.shape)}")
     return X, y
 
 
-def _start(value: Any, name: str, X: torch.Tensor) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point torch.Tensor of shape (..., "
-                        f"{X.shape[1]}), got {type(value).__name__}")
+def _start(value: TensorLike, name: str, X: torch.Tensor) -> torch.Tensor:
+    value = as_tensor(value, name, dtype=X.dtype, device=X.device)
     if value.ndim == 0 or value.shape[-1] != X.shape[1]:
         raise ValueError(f"{name} must have shape (..., {X.shape[1]}) (d = X.shape[1]), got "
                          f"{tuple(value.shape)}")
-    if not torch.isfinite(value).all():
-        raise ValueError(f"{name} must be finite, but it holds NaN or infinite entries")
-    return value.to(X)
+    return value
 
 
-def run_momentum(X: torch.Tensor, y: torch.Tensor, eta: Any, beta: Any, steps: int,
-                 w0: torch.Tensor, z0: torch.Tensor | None = None) -> Trajectory:
+def run_momentum(X: TensorLike, y: TensorLike, eta: TensorLike, beta: TensorLike, steps: int,
+                 w0: TensorLike, z0: TensorLike | None = None) -> Trajectory:
     """Run momentum on ``‖y − Xw‖²`` for ``steps`` steps from ``w0`` (and ``z0``, default 0).
 
     ``eta`` and ``beta`` are numbers or tensors of a batch shape; ``w0`` (and ``z0``) have
@@ -189,7 +181,7 @@ def run_momentum(X: torch.Tensor, y: torch.Tensor, eta: Any, beta: Any, steps: i
     eta = as_tensor(eta, "eta", dtype=torch.float64, device=X.device)
     beta = as_tensor(beta, "beta", dtype=torch.float64, device=X.device)
     eta, beta = _check_eta(eta).to(X), _check_beta(beta).to(X)
-    steps = positive_int(steps, "steps")
+    steps = nonneg_int(steps, "steps")
     w = _start(w0, "w0", X)
     z = torch.zeros_like(w) if z0 is None else _start(z0, "z0", X)
     try:

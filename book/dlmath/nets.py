@@ -30,7 +30,6 @@ Typical use::
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -48,13 +47,7 @@ __all__ = ["Init", "MLP", "Moments", "forward", "gain", "glorot", "he", "leaky_h
 
 def _slope(alpha: object) -> float:
     """``alpha`` as a float after checking that it is a finite real number ≥ 0."""
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"alpha (the leaky-ReLU slope) must be a real number, "
-                        f"got {type(alpha).__name__}")
-    if not math.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"alpha (the leaky-ReLU slope) must be a finite number >= 0, "
-                         f"got {alpha!r}")
-    return float(alpha)
+    return positive(alpha, "alpha (the leaky-ReLU slope)", allow_zero=True)
 
 
 def leaky_relu(z: torch.Tensor, alpha: float | torch.Tensor) -> torch.Tensor:

@@ -6,17 +6,7 @@ from collections.abc import Callable
 
 import torch
 
-from dlmath._validate import positive
-
-
-def _float_tensor(x: object, name: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{name} must be finite, but it holds NaN or infinite entries")
-    return x
+from dlmath._validate import float_tensor, positive
 
 
 def central_difference(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
@@ -27,7 +17,7 @@ def central_difference(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tenso
     ``O(h²)`` from truncation plus ``O(ε/h)`` from round-off (ε the machine epsilon).
     ``x`` may have any shape; the result has the same shape. Use float64.
     """
-    x = _float_tensor(x, "x")
+    x = float_tensor(x, "x")
     h = positive(h, "h")
     flat = x.detach().reshape(-1)
     grad = torch.empty_like(flat)
@@ -44,8 +34,8 @@ def central_difference(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tenso
 
 def relative_error(approx: torch.Tensor, exact: torch.Tensor) -> float:
     """``‖approx − exact‖ / ‖exact‖`` (Frobenius norms); the absolute error when exact = 0."""
-    approx = _float_tensor(approx, "approx")
-    exact = _float_tensor(exact, "exact")
+    approx = float_tensor(approx, "approx")
+    exact = float_tensor(exact, "exact")
     if approx.shape != exact.shape:
         raise ValueError(f"shapes differ: approx {tuple(approx.shape)}, exact {tuple(exact.shape)}")
     scale = torch.linalg.norm(exact)

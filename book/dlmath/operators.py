@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 import torch
 
-from dlmath._validate import as_tensor, positive_int, to_numpy
+from dlmath._validate import TensorLike, as_tensor, positive, positive_int, to_numpy
 
 __all__ = ["Convolution1d", "LinearOperator", "PowerIteration", "huber", "huber_grad",
            "power_iteration"]
+
+#: A tensor or a NumPy array; :func:`huber_grad` returns the kind it is given.
+ArrayT = TypeVar("ArrayT", torch.Tensor, np.ndarray)
 
 
 class LinearOperator:
@@ -51,7 +55,13 @@ class LinearOperator:
     def ndim(self) -> int:
         return 2
 
-    def __matmul__(self, x: Any) -> Any:
+    @overload
+    def __matmul__(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    @overload
+    def __matmul__(self, x: np.ndarray | Sequence[Any] | float) -> np.ndarray: ...
+
+    def __matmul__(self, x: TensorLike) -> torch.Tensor | np.ndarray:
         """``A @ x`` for a vector ``(n,)`` or columns ``(..., n, p)``, tensor or NumPy array."""
         if isinstance(x, LinearOperator):
             return NotImplemented
@@ -73,7 +83,13 @@ class LinearOperator:
             out = out.transpose(-1, -2)                                # (..., m, p)
         return out.cpu().numpy() if as_numpy else out
 
-    def __rmatmul__(self, y: Any) -> Any:
+    @overload
+    def __rmatmul__(self, y: torch.Tensor) -> torch.Tensor: ...
+
+    @overload
+    def __rmatmul__(self, y: np.ndarray | Sequence[Any] | float) -> np.ndarray: ...
+
+    def __rmatmul__(self, y: TensorLike) -> torch.Tensor | np.ndarray:
         """``y @ A`` for a row ``(m,)`` or rows ``(..., p, m)``; it equals ``(A.T @ yᵀ)ᵀ``."""
         as_numpy = not isinstance(y, torch.Tensor)
         t = _as_tensor(y, "the left operand of y @ A")
@@ -139,7 +155,7 @@ class Convolution1d(LinearOperator):
     its result (a sum of ``q`` shifted views of the input, accumulated in place).
     """
 
-    def __init__(self, kernel: Any, n: int) -> None:
+    def __init__(self, kernel: TensorLike, n: int) -> None:
         k = as_tensor(kernel, "kernel", dtype=torch.float64)
         if k.ndim != 1:
             raise ValueError(f"kernel must be 1-D, got shape {tuple(k.shape)}")
@@ -183,7 +199,7 @@ class Convolution1d(LinearOperator):
         return f"Convolution1d(q={self.q}, n={self.n}, shape={self.shape})"
 
 
-def _as_tensor(x: Any, name: str) -> torch.Tensor:
+def _as_tensor(x: TensorLike, name: str) -> torch.Tensor:
     """A floating-point tensor from a tensor or anything NumPy reads; ``TypeError`` otherwise."""
     if isinstance(x, torch.Tensor):
         if x.is_complex():
@@ -194,13 +210,9 @@ def _as_tensor(x: Any, name: str) -> torch.Tensor:
     raise TypeError(f"{name} must be a torch tensor or a NumPy array, got {type(x).__name__}")
 
 
-def _check_delta(delta: Any) -> float:
+def _check_delta(delta: float) -> float:
     """δ must be a real number > 0; ``math.inf`` is allowed and gives the squared loss."""
-    if isinstance(delta, bool) or not isinstance(delta, numbers.Real):
-        raise TypeError(f"delta must be a real number > 0, got {type(delta).__name__}")
-    if math.isnan(delta) or delta <= 0:
-        raise ValueError(f"delta must be > 0 (math.inf gives the squared loss), got {delta!r}")
-    return float(delta)
+    return positive(delta, "delta (math.inf gives the squared loss)", allow_inf=True)
 
 
 def huber(r: torch.Tensor, delta: float = 1.0) -> torch.Tensor:
@@ -219,7 +231,7 @@ def huber(r: torch.Tensor, delta: float = 1.0) -> torch.Tensor:
     return torch.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta)).sum()
 
 
-def huber_grad(r: Any, delta: float = 1.0) -> Any:
+def huber_grad(r: ArrayT, delta: float = 1.0) -> ArrayT:
     """The gradient of :func:`huber` by ``r``: ``h_δ'(r) = clip(r, −δ, δ)``, entry by entry.
 
     Works on torch tensors and NumPy arrays (returns the same kind). ``h_δ'`` is
@@ -236,17 +248,18 @@ def huber_grad(r: Any, delta: float = 1.0) -> Any:
 class PowerIteration(NamedTuple):
     """Result of :func:`power_iteration`."""
 
-    sigma: float              #: the estimate of ‖A‖₂ after the last iteration
-    v: Any                    #: the last unit vector, an estimate of the top right singular vector
-    history: np.ndarray       #: the estimate ‖A vₜ‖ after each iteration, t = 1, …, n_iter
+    sigma: float                  #: the estimate of ‖A‖₂ after the last iteration
+    v: torch.Tensor | np.ndarray  #: the last unit vector, estimating the top right singular vector
+    history: np.ndarray           #: the estimate ‖A vₜ‖ after each iteration, t = 1, …, n_iter
 
 
-def _norm(v: Any) -> float:
+def _norm(v: torch.Tensor | np.ndarray) -> float:
     return float(torch.linalg.vector_norm(v)) if isinstance(v, torch.Tensor) else float(
         np.linalg.norm(v))
 
 
-def power_iteration(A: Any, n_iter: int, *, v0: Any = None, seed: int = 0) -> PowerIteration:
+def power_iteration(A: torch.Tensor | np.ndarray | LinearOperator, n_iter: int, *,
+                    v0: torch.Tensor | np.ndarray | None = None, seed: int = 0) -> PowerIteration:
     """Estimate the spectral norm ``‖A‖₂`` with products ``A @ v`` and ``A.T @ u`` only.
 
     Power iteration on ``AᵀA``: ``v ← AᵀA v / ‖AᵀA v‖``, with the estimate ``‖A v‖`` after

@@ -17,14 +17,12 @@ the eigenvalues ``λ₁ ≥ … ≥ λ_d`` of ``H`` (chapter *Step sizes and sta
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Any
 
 import numpy as np
 import torch
 
 from dlmath import env
-from dlmath._validate import as_tensor
+from dlmath._validate import TensorLike, as_tensor, nonneg_int, real, symmetric
 
 __all__ = ["best_step", "critical_step", "gradient_descent", "iterations", "least_squares",
            "rate", "spectrum"]
@@ -32,34 +30,20 @@ __all__ = ["best_step", "critical_step", "gradient_descent", "iterations", "leas
 
 # --- input checks (at the boundary; the inner functions trust their callers) ----------------
 
-def _symmetric(H: Any) -> torch.Tensor:
-    """``H`` as a finite, square, symmetric floating-point tensor."""
-    H = as_tensor(H, "H")
-    if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
-        raise ValueError(f"H must be a square d×d matrix with d ≥ 1, got shape {tuple(H.shape)}")
-    scale = float(H.abs().max())
-    tol = math.sqrt(torch.finfo(H.dtype).eps) * scale
-    asymmetry = float((H - H.mT).abs().max())
-    if asymmetry > tol:
-        raise ValueError(f"H must be symmetric, but max|H − Hᵀ| = {asymmetry:.3g} exceeds "
-                         f"{tol:.3g} (√ε · max|H|)")
-    return (H + H.mT) / 2  # the gradient of ½θᵀHθ only sees the symmetric part
-
-
-def _eigenvalues(eigenvalues: Any) -> torch.Tensor:
+def _eigenvalues(eigenvalues: TensorLike, name: str = "eigenvalues") -> torch.Tensor:
     """A 1-D tensor of eigenvalues; a 2-D argument is taken as the symmetric matrix itself."""
     if isinstance(eigenvalues, (torch.Tensor, np.ndarray)) and eigenvalues.ndim == 2:
-        return torch.linalg.eigvalsh(_symmetric(eigenvalues))
-    lam = as_tensor(eigenvalues, "eigenvalues")
+        return torch.linalg.eigvalsh(symmetric(eigenvalues, name))
+    lam = as_tensor(eigenvalues, name)
     if lam.ndim == 0:
         lam = lam.reshape(1)
     if lam.ndim != 1 or lam.numel() == 0:
-        raise ValueError("eigenvalues must be a non-empty 1-D sequence (or a symmetric matrix), "
+        raise ValueError(f"{name} must be a non-empty 1-D sequence (or a symmetric matrix), "
                          f"got shape {tuple(lam.shape)}")
     return lam
 
 
-def _step_sizes(eta: Any, *, dtype: torch.dtype | None = None,
+def _step_sizes(eta: TensorLike, *, dtype: torch.dtype | None = None,
                 device: torch.device | None = None) -> torch.Tensor:
     """``eta`` as a 0-D or 1-D tensor of finite step sizes > 0."""
     eta = as_tensor(eta, "eta", dtype=dtype, device=device)
@@ -75,7 +59,7 @@ def _step_sizes(eta: Any, *, dtype: torch.dtype | None = None,
 
 # --- spectra, thresholds and rates -----------------------------------------------------------
 
-def least_squares(X: Any, Y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def least_squares(X: TensorLike, Y: TensorLike) -> tuple[torch.Tensor, torch.Tensor]:
     """``(H, b) = (XᵀX, XᵀY)``: ``½‖Xθ − Y‖²`` is ``½θᵀHθ − bᵀθ`` plus the constant ``½‖Y‖²``.
 
     ``X`` is ``(m, d)`` (samples as rows), ``Y`` is ``(m,)``.
@@ -90,14 +74,14 @@ def least_squares(X: Any, Y: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return X.T @ X, X.T @ Y
 
 
-def spectrum(H: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def spectrum(H: TensorLike) -> tuple[torch.Tensor, torch.Tensor]:
     """Eigenvalues ``λ₁ ≥ … ≥ λ_d`` of the symmetric ``H`` (decreasing) and unit eigenvectors
     ``v₁, …, v_d`` as the columns of an orthogonal matrix ``V``, so ``H = V diag(λ) Vᵀ``."""
-    lam, V = torch.linalg.eigh(_symmetric(H))
+    lam, V = torch.linalg.eigh(symmetric(H, "H"))
     return lam.flip(0), V.flip(1)
 
 
-def rate(eta: Any, eigenvalues: Any) -> torch.Tensor:
+def rate(eta: TensorLike, eigenvalues: TensorLike) -> torch.Tensor:
     """The contraction factor per step, ``ρ(I − ηH) = maxᵢ |1 − ηλᵢ|``, for each step size.
 
     ``eta`` is a number or a 1-D sequence; the result has its shape. ``eigenvalues`` are those
@@ -109,18 +93,18 @@ def rate(eta: Any, eigenvalues: Any) -> torch.Tensor:
     return (1 - eta[..., None] * lam).abs().amax(-1)
 
 
-def critical_step(H: Any) -> float:
+def critical_step(H: TensorLike) -> float:
     """``2/λ₁``, the edge of stability: GD on ``½θᵀHθ − bᵀθ`` converges from every start iff
     ``0 < η < 2/λ₁`` (with ``H`` positive definite) and diverges from almost every start when
     ``η > 2/λ₁``. ``H`` is a symmetric matrix or a 1-D sequence of its eigenvalues."""
-    lam_max = float(_eigenvalues(H).max())
+    lam_max = float(_eigenvalues(H, "H").max())
     if lam_max <= 0:
         raise ValueError(f"the largest eigenvalue must be > 0 for a stable step to exist, "
                          f"got {lam_max!r}")
     return 2 / lam_max
 
 
-def best_step(eigenvalues: Any) -> tuple[float, float]:
+def best_step(eigenvalues: TensorLike) -> tuple[float, float]:
     """``(η*, r*) = (2/(λ_d + λ₁), (λ₁ − λ_d)/(λ₁ + λ_d))``: the constant step size that
     minimises :func:`rate`, and that smallest rate (``(κ − 1)/(κ + 1)`` with ``κ = λ₁/λ_d``).
 
@@ -137,9 +121,7 @@ def best_step(eigenvalues: Any) -> tuple[float, float]:
 def iterations(r: float, epsilon: float) -> int:
     """The least ``t ≥ 0`` with ``r^t ≤ ε``: steps for the error to shrink by the factor ``ε``
     at contraction rate ``r`` (``⌈log ε / log r⌉``)."""
-    for value, name in ((r, "r"), (epsilon, "epsilon")):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    r, epsilon = real(r, "r"), real(epsilon, "epsilon", allow_inf=True)
     if not 0 <= r < 1:
         raise ValueError(f"the rate r must lie in [0, 1) for the error to shrink, got {r!r}")
     if not 0 < epsilon:
@@ -172,8 +154,8 @@ def _descend(H: torch.Tensor, b: torch.Tensor, theta: torch.Tensor, eta: torch.T
     return torch.stack(path) if trajectory else theta
 
 
-def gradient_descent(H: Any, b: Any, theta0: Any, eta: Any, steps: int, *,
-                     trajectory: bool = False) -> torch.Tensor:
+def gradient_descent(H: TensorLike, b: TensorLike, theta0: TensorLike, eta: TensorLike,
+                     steps: int, *, trajectory: bool = False) -> torch.Tensor:
     """Run ``steps`` steps of gradient descent on ``f(θ) = ½θᵀHθ − bᵀθ`` for every step size in
     ``eta`` and every starting point in ``theta0``, as one tensor.
 
@@ -186,7 +168,7 @@ def gradient_descent(H: Any, b: Any, theta0: Any, eta: Any, steps: int, *,
     a leading axis of length ``steps + 1``. Computes in ``H``'s floating dtype (float64 for
     arrays and lists) on ``H``'s device. Diverging runs overflow to ``inf``/``nan`` eventually.
     """
-    H = _symmetric(H)
+    H = symmetric(H, "H")
     d = H.shape[0]
     b = as_tensor(b, "b", dtype=H.dtype, device=H.device)
     if b.shape != (d,):
@@ -197,10 +179,7 @@ def gradient_descent(H: Any, b: Any, theta0: Any, eta: Any, steps: int, *,
         raise ValueError(f"theta0 must have shape (d,) or (n_starts, d) with d = {d}, got "
                          f"{tuple(theta0.shape)}")
     eta = _step_sizes(eta, dtype=H.dtype, device=H.device)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise TypeError(f"steps must be an integer, got {type(steps).__name__}")
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
+    steps = nonneg_int(steps, "steps")
     if not isinstance(trajectory, bool):
         raise TypeError(f"trajectory must be True or False, got {type(trajectory).__name__}")
     shape = eta.shape + theta0.shape                            # (n_eta, n_starts, d)
@@ -208,5 +187,5 @@ def gradient_descent(H: Any, b: Any, theta0: Any, eta: Any, steps: int, *,
     theta = theta0.expand(shape).reshape(-1, d).clone()        # (n_eta · n_starts, d)
     eta = eta.reshape(eta.shape + (1,) * theta0.ndim).expand(shape[:-1] + (1,)).reshape(-1, 1)
     with env.one_thread(theta.numel() * d < env.SMALL_WORK and theta.device.type == "cpu"):
-        path = _descend(H, b, theta, eta, int(steps), trajectory)
+        path = _descend(H, b, theta, eta, steps, trajectory)
     return path.reshape((steps + 1,) + shape if trajectory else shape)

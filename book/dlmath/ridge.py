@@ -17,20 +17,19 @@ recurrence that the average of those runs follows (chapter *Noise injection is r
 
 from __future__ import annotations
 
-import numbers
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
 from dlmath import env
-from dlmath._validate import as_tensor, positive, positive_int
+from dlmath._validate import TensorLike, as_tensor, nonneg_int, positive, positive_int, spd_solve
 
 __all__ = ["NoisyRuns", "augmented", "expected_gd", "noisy_gd", "ridge_kernel", "ridge_primal"]
 
 
 # --- input checks (at the boundary) ------------------------------------------------------------
 
-def _data(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def _data(X: TensorLike, y: TensorLike) -> tuple[torch.Tensor, torch.Tensor]:
     """``X`` as a finite ``(m, d)`` tensor and ``y`` as ``(m,)`` or ``(m, p)`` in its dtype."""
     X = as_tensor(X, "X")
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
@@ -43,7 +42,7 @@ def _data(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return X, y
 
 
-def _gamma(Gamma: Any, X: torch.Tensor) -> torch.Tensor:
+def _gamma(Gamma: TensorLike, X: torch.Tensor) -> torch.Tensor:
     """``Gamma`` as a finite ``(k, d)`` tensor, ``d`` the number of columns of ``X``."""
     Gamma = as_tensor(Gamma, "Gamma", dtype=X.dtype, device=X.device)
     d = X.shape[1]
@@ -53,25 +52,9 @@ def _gamma(Gamma: Any, X: torch.Tensor) -> torch.Tensor:
     return Gamma
 
 
-def _spd_solve(A: torch.Tensor, B: torch.Tensor, what: str, hint: str) -> torch.Tensor:
-    """``A⁻¹B`` for a symmetric positive semidefinite ``A``, by Cholesky.
-
-    Raises ``ValueError`` when ``A`` is singular to working precision: Cholesky fails, or the
-    squared ratio of its smallest to largest pivot (at least ``1/cond(A)``) is below
-    ``100·n·ε``: rounding alone leaves pivots of that size in an exactly singular matrix.
-    """
-    L, info = torch.linalg.cholesky_ex(A)
-    pivots = L.diagonal().abs()
-    n = A.shape[0]
-    eps = torch.finfo(A.dtype).eps
-    if int(info) != 0 or float(pivots.min()) ** 2 <= 100 * n * eps * float(pivots.max()) ** 2:
-        raise ValueError(f"{what} is singular to working precision: {hint}")
-    return torch.cholesky_solve(B if B.ndim == 2 else B[:, None], L).reshape(B.shape)
-
-
 # --- the three forms -------------------------------------------------------------------------
 
-def augmented(X: Any, y: Any, Gamma: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def augmented(X: TensorLike, y: TensorLike, Gamma: TensorLike) -> tuple[torch.Tensor, torch.Tensor]:
     """``(X̂, ŷ) = ([X; Γ], [y; 0])``: ``‖X̂w − ŷ‖² = ‖Xw − y‖² + ‖Γw‖²`` for every ``w``.
 
     ``X`` is ``(m, d)``, ``y`` is ``(m,)`` or ``(m, p)``, ``Γ`` is ``(k, d)``; ``X̂`` is
@@ -83,8 +66,8 @@ def augmented(X: Any, y: Any, Gamma: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat([X, Gamma]), torch.cat([y, zeros])
 
 
-def ridge_primal(X: Any, y: Any, lam: float | None = None, *,
-                 Gamma: Any = None) -> torch.Tensor:
+def ridge_primal(X: TensorLike, y: TensorLike, lam: float | None = None, *,
+                 Gamma: TensorLike | None = None) -> torch.Tensor:
     """The ridge solution in primal form, ``(XᵀX + ΓᵀΓ)⁻¹Xᵀy`` (a ``d×d`` system).
 
     Give exactly one of ``lam`` (``λ ≥ 0``, meaning ``ΓᵀΓ = λI``) and ``Gamma`` (``(k, d)``).
@@ -99,16 +82,16 @@ def ridge_primal(X: Any, y: Any, lam: float | None = None, *,
         lam = positive(lam, "lam", allow_zero=True)
         A = A + lam * torch.eye(X.shape[1], dtype=X.dtype, device=X.device)
         what = f"XᵀX + λI (d = {X.shape[1]}, λ = {lam:g})"
-        hint = "with λ = 0 this happens when rank X < d (e.g. m < d); use λ > 0"
+        hint = "with λ = 0 this happens when rank X < d, e.g. m < d"
     else:
         Gamma = _gamma(Gamma, X)
         A = A + Gamma.mT @ Gamma
         what = f"XᵀX + ΓᵀΓ (d = {X.shape[1]})"
-        hint = "some direction w ≠ 0 has Xw = 0 and Γw = 0; the stacked [X; Γ] needs rank d"
-    return _spd_solve(A, X.mT @ y, what, hint)
+        hint = "some direction w ≠ 0 has Xw = 0 and Γw = 0: the stacked [X; Γ] needs rank d"
+    return spd_solve(A, X.mT @ y, what, hint)
 
 
-def ridge_kernel(X: Any, y: Any, lam: float) -> torch.Tensor:
+def ridge_kernel(X: TensorLike, y: TensorLike, lam: float) -> torch.Tensor:
     """The ridge solution in kernel form, ``Xᵀ(XXᵀ + λI_m)⁻¹y`` (an ``m×m`` system).
 
     Equal to ``ridge_primal(X, y, lam)`` for ``λ > 0`` (push-through identity); it uses the
@@ -119,8 +102,8 @@ def ridge_kernel(X: Any, y: Any, lam: float) -> torch.Tensor:
     X, y = _data(X, y)
     lam = positive(lam, "lam", allow_zero=True)
     K = X @ X.mT + lam * torch.eye(X.shape[0], dtype=X.dtype, device=X.device)   # (m, m)
-    return X.mT @ _spd_solve(K, y, f"XXᵀ + λI (m = {X.shape[0]}, λ = {lam:g})",
-                             "with λ = 0 this happens when rank X < m (e.g. m > d); use λ > 0")
+    return X.mT @ spd_solve(K, y, f"XXᵀ + λI (m = {X.shape[0]}, λ = {lam:g})",
+                            "with λ = 0 this happens when rank X < m, e.g. m > d")
 
 
 # --- gradient descent with noisy inputs -------------------------------------------------------
@@ -134,26 +117,26 @@ class NoisyRuns(NamedTuple):
     final: torch.Tensor   #: ``(R, d)``: every run's last iterate ``w_T``
 
 
-def _gd_args(X: Any, y: Any, sigma: Any, eta: Any, steps: Any, w0: Any
+def _gd_args(X: TensorLike, y: TensorLike, sigma: float, eta: float, steps: int,
+             w0: TensorLike | None
              ) -> tuple[torch.Tensor, torch.Tensor, float, float, int, torch.Tensor]:
     X, y = _data(X, y)
     if y.ndim != 1:
         raise ValueError(f"y must be a vector of shape ({X.shape[0]},), got {tuple(y.shape)}")
     sigma = positive(sigma, "sigma", allow_zero=True)
     eta = positive(eta, "eta")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    steps = nonneg_int(steps, "steps")
     d = X.shape[1]
     if w0 is None:
         w0 = torch.zeros(d, dtype=X.dtype, device=X.device)
     w0 = as_tensor(w0, "w0", dtype=X.dtype, device=X.device)
     if w0.shape != (d,):
         raise ValueError(f"w0 must have shape ({d},), got {tuple(w0.shape)}")
-    return X, y, sigma, eta, int(steps), w0
+    return X, y, sigma, eta, steps, w0
 
 
-def expected_gd(X: Any, y: Any, sigma: float, eta: float, steps: int, *,
-                w0: Any = None) -> torch.Tensor:
+def expected_gd(X: TensorLike, y: TensorLike, sigma: float, eta: float, steps: int, *,
+                w0: TensorLike | None = None) -> torch.Tensor:
     """The recurrence for the mean of :func:`noisy_gd`, ``(steps + 1, d)``:
 
     ``E[w_{t+1}] = (I − η(XᵀX/m + σ²I)) E[w_t] + η Xᵀy/m``, from ``E[w_0] = w0`` (default 0).
@@ -171,8 +154,8 @@ def expected_gd(X: Any, y: Any, sigma: float, eta: float, steps: int, *,
     return torch.stack(path)
 
 
-def noisy_gd(X: Any, y: Any, sigma: float, eta: float, steps: int, runs: int, *,
-             w0: Any = None, n_paths: int = 0,
+def noisy_gd(X: TensorLike, y: TensorLike, sigma: float, eta: float, steps: int, runs: int, *,
+             w0: TensorLike | None = None, n_paths: int = 0,
              generator: torch.Generator | None = None) -> NoisyRuns:
     """``runs`` independent runs of gradient descent on ``(1/2m)‖X̃_t w − y‖²``, as one tensor.
 
@@ -184,9 +167,9 @@ def noisy_gd(X: Any, y: Any, sigma: float, eta: float, steps: int, runs: int, *,
     """
     X, y, sigma, eta, steps, w0 = _gd_args(X, y, sigma, eta, steps, w0)
     runs = positive_int(runs, "runs")
-    if isinstance(n_paths, bool) or not isinstance(n_paths, numbers.Integral) or not (
-            0 <= n_paths <= runs):
-        raise ValueError(f"n_paths must be an integer in [0, runs = {runs}], got {n_paths!r}")
+    n_paths = nonneg_int(n_paths, "n_paths")
+    if n_paths > runs:
+        raise ValueError(f"n_paths must lie in [0, runs = {runs}], got {n_paths}")
     m, d = X.shape
     w = w0.expand(runs, d).clone()                             # (R, d): one row per run
     means, sems, paths = [w.mean(0)], [w.new_zeros(d)], [w[:n_paths]]

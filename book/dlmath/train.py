@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from dlmath import plot
-from dlmath._validate import positive_int
+from dlmath._validate import positive, positive_int
 
 
 def _tensor(value: object, name: str) -> torch.Tensor:
@@ -164,8 +164,7 @@ def image_grid(images: torch.Tensor | Sequence[torch.Tensor], *,
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles must give one title per image: {n} images, "
                          f"{len(titles)} titles")
-    if isinstance(size, bool) or not isinstance(size, (int, float)) or not size > 0:
-        raise ValueError(f"size must be a positive number of inches, got {size!r}")
+    size = positive(size, "size (inches per image)")
     fig, axes = plot.figure(ncols, nrows, width=size * ncols,
                             height=size * nrows + (0.35 if suptitle else 0) + 0.25 * nrows,
                             squeeze=False)
