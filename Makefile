@@ -44,7 +44,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=book --allow-root
 
 full: $(STAMP)
-	$(PY) -m dlmath.chapters full --out _build/full
+	$(PY) tools/chapters.py full --out _build/full
 
 # The notebooks without their solutions, checkers still working: what an instructor hands out.
 student: $(STAMP)

@@ -1,4 +1,4 @@
-"""Tests of dlmath.chapters: the bootstrap cell, the parameter profiles and the runner."""
+"""Tests of tools/chapters.py: the bootstrap cell, the parameter profiles and the runner."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dlmath import chapters
+import chapters  # tools/chapters.py
 
 PROFILES = """\
 01_calculus:

@@ -14,8 +14,9 @@ import pytest
 import tomllib
 import yaml
 
+import chapters  # tools/chapters.py
 import dlmath.answers  # noqa: F401  (registers the answer keys)
-from dlmath import chapters, check
+from dlmath import check
 
 ROOT = chapters.ROOT
 NOTEBOOKS = chapters.notebooks()
@@ -72,7 +73,7 @@ def test_kernelspec_is_python3(path: Path):
 def test_first_code_cell_is_the_bootstrap_cell(path: Path):
     first = code_cells(load(path))[0]
     assert source(first) == chapters.bootstrap_cell(), (
-        f"{path.name}: the first code cell must be the bootstrap cell of dlmath.chapters, "
+        f"{path.name}: the first code cell must be the bootstrap cell of tools/chapters.py, "
         "filled in from _config.yml")
     assert "hide-output" in tags(first)
 
@@ -212,9 +213,6 @@ def canonical(distribution: str) -> str:
     return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
-#: Repository tooling inside the package: it runs in a checkout, with requirements.txt installed.
-TOOLING = {"chapters.py"}
-
 
 def test_every_third_party_import_is_declared():
     """A chapter run alone installs dlmath[book] (its bootstrap cell): that must bring every
@@ -226,7 +224,7 @@ def test_every_third_party_import_is_declared():
     sources = [(path.name, "\n".join(source(cell) for cell in code_cells(load(path))))
                for path in NOTEBOOKS]
     sources += [(path.name, path.read_text(encoding="utf-8"))
-                for path in (ROOT / "book" / "dlmath").rglob("*.py") if path.name not in TOOLING]
+                for path in (ROOT / "book" / "dlmath").rglob("*.py")]
     distributions = importlib.metadata.packages_distributions()
     missing: dict[str, set[str]] = {}
     for where, code in sources:

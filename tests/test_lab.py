@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from dlmath import chapters
+import chapters  # tools/chapters.py
 
 pytestmark = pytest.mark.slow
 

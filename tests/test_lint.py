@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from dlmath import chapters
+import chapters  # tools/chapters.py
 
 
 @pytest.mark.parametrize("command", [

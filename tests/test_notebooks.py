@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from dlmath import chapters
+import chapters  # tools/chapters.py
 
 NOTEBOOKS = chapters.notebooks()
 IDS = [nb.stem for nb in NOTEBOOKS]

@@ -4,7 +4,7 @@
 
 Each exercise keeps its question and the cell a reader edits; its checker still says right or
 wrong, since the answer keys live in `dlmath`, not on the page. The folded solutions are gone.
-The profiles file goes along, so `dlmath.chapters.run` runs the copies too.
+The profiles file goes along, so `tools/chapters.py` runs the copies too.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
-from dlmath import chapters
+import chapters  # tools/chapters.py, beside this script
 
 
 def write_student_notebooks(out: Path) -> list[Path]:

@@ -24,7 +24,6 @@ Each module is named by topic:
 - :mod:`dlmath.nets`          small networks, initialisation schemes, per-layer second moments
 - :mod:`dlmath.features`      the parameter Jacobian on a grid and its principal features
 - :mod:`dlmath.kernels`       dual activations, NNGP and NTK Gram matrices, kernel regression
-- :mod:`dlmath.chapters`      the chapters as files: bootstrap cell, parameter profiles, runner
 
 Notebooks import the modules they use, e.g. ``from dlmath import check, env, plot``.
 """

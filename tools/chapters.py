@@ -5,9 +5,9 @@ Each notebook's ``parameters`` cell holds the *site* profile (what the published
 tests) and of the *full* profile (the experiments at the sizes the source problems ask for,
 meant for a GPU). Run a profile from the repository root::
 
-    python -m dlmath.chapters full --out _build/full          # every notebook
-    python -m dlmath.chapters smoke --out /tmp/smoke 01_matrix_calculus
-    python -m dlmath.chapters site --seed 3 --out /tmp/seed3  # another seed
+    python tools/chapters.py full --out _build/full          # every notebook
+    python tools/chapters.py smoke --out /tmp/smoke 01_matrix_calculus
+    python tools/chapters.py site --seed 3 --out /tmp/seed3  # another seed
 
 Every notebook's ``seed`` parameter seeds all its random draws, so ``--seed`` runs a profile on
 other data, other initialisations and other noise; its claims must hold for every seed.
@@ -16,7 +16,8 @@ Each exercise is a ``{exercise}`` block with a ``:label:``, the code cells a rea
 a folded solution between ``{solution-start}`` and ``{solution-end}``; :func:`exercises` finds
 them and :func:`without_solutions` removes the solutions (``tools/student.py``).
 
-This module is for a checkout of the book's repository; it needs papermill and PyYAML.
+This is repository tooling, not part of the package: it works in a checkout of the book's
+repository, with requirements.txt installed (papermill, PyYAML).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BOOK = Path(__file__).resolve().parent.parent
-ROOT = BOOK.parent
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
 PROFILES_FILE = BOOK / "profiles.yml"
 PROFILES = ("smoke", "site", "full")
 
