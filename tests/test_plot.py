@@ -96,7 +96,7 @@ def test_use_style_sets_every_entry_of_the_style() -> None:
 ])
 def test_figure_returns_one_axes_per_panel(ncols: int, nrows: int,
                                            shape: tuple[int, ...] | None) -> None:
-    fig, axes = plot.figure(ncols, nrows)
+    fig, axes = plot.figure(ncols=ncols, nrows=nrows)
     if shape is None:
         assert isinstance(axes, mpl.axes.Axes)
     else:
@@ -112,7 +112,7 @@ def test_figure_switches_the_style_on() -> None:
 
 
 def test_figure_takes_width_height_and_subplots_options() -> None:
-    fig, axes = plot.figure(2, width=7, height=2.5, sharey=True)
+    fig, axes = plot.figure(ncols=2, width=7, height=2.5, sharey=True)
     assert tuple(fig.get_size_inches()) == pytest.approx((7, 2.5))
     assert axes[0].get_shared_y_axes().joined(axes[0], axes[1])
 
@@ -167,3 +167,8 @@ def test_animation_rejects_bad_input(frames, alt, error):
     fig, update = moving_sine()
     with pytest.raises(error):
         plot.animation(fig, update, frames, alt=alt)
+
+
+def test_figure_takes_rows_then_columns_like_matplotlib() -> None:
+    fig, axes = plot.figure(2, 3)
+    assert np.shape(axes) == (2, 3)

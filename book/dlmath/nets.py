@@ -12,7 +12,7 @@ depth ``L`` has ``L`` hidden layers and a linear read-out; with ``h_0 = x`` it c
 An initialisation scheme (:class:`Init`) draws every weight matrix of shape ``(fan_out,
 fan_in)`` independently; biases start at zero. The schemes are named after the papers that
 proposed them: :func:`lecun`, :func:`he`, :func:`leaky_he`, :func:`glorot`, plus the
-width-independent :func:`uniform` and :func:`normal` used to show what goes wrong without a
+width-independent :func:`uniform` used to show what goes wrong without a
 fan-in correction. ``scheme.scaled(c)`` multiplies a scheme's standard deviation by ``c``.
 
 :func:`moments` pushes a batch forward and a gradient backward through a stack of weight
@@ -39,7 +39,7 @@ from torch import nn
 from dlmath._validate import positive, positive_int
 
 __all__ = ["Init", "MLP", "Moments", "forward", "gain", "glorot", "he", "leaky_he", "leaky_relu",
-           "lecun", "log_step_variance", "mlp", "moments", "normal", "second_moment_factor",
+           "lecun", "log_step_variance", "mlp", "moments", "second_moment_factor",
            "uniform"]
 
 
@@ -201,12 +201,6 @@ def uniform(scale: float) -> Init:
     """w ~ U[−scale, scale], whatever the width (variance scale²/3): no fan-in correction."""
     scale = positive(scale, "scale")
     return Init(f"U[±{scale:g}]", lambda n_in, n_out: scale / math.sqrt(3), "uniform")
-
-
-def normal(sigma: float) -> Init:
-    """w ~ N(0, σ²), whatever the width: no fan-in correction."""
-    sigma = positive(sigma, "sigma")
-    return Init(f"N(0, {sigma:g}²)", lambda n_in, n_out: sigma)
 
 
 # ---------------------------------------------------------------------------- networks

@@ -56,11 +56,13 @@ def use_style() -> None:
     mpl.style.use(STYLE)
 
 
-def figure(ncols: int = 1, nrows: int = 1, *, width: float | None = None,
+def figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
            height: float | None = None, **kwargs):
-    """Switch the book's style on and make a figure: ``fig, axes = figure(2)`` gives two panels.
+    """Switch the book's style on and make a figure of ``nrows`` × ``ncols`` panels, in
+    matplotlib's order: ``fig, axes = figure(ncols=2)`` gives two panels side by side.
 
-    ``width`` and ``height`` are in inches; by default a panel is 4.2 × 3.6 inches.
+    ``width`` and ``height`` are in inches; by default a panel is 4.2 × 3.6 inches. Other
+    keywords go to ``plt.subplots``.
     """
     positive_int(ncols, "ncols")
     positive_int(nrows, "nrows")

@@ -165,7 +165,7 @@ def image_grid(images: torch.Tensor | Sequence[torch.Tensor], *,
         raise ValueError(f"titles must give one title per image: {n} images, "
                          f"{len(titles)} titles")
     size = positive(size, "size (inches per image)")
-    fig, axes = plot.figure(ncols, nrows, width=size * ncols,
+    fig, axes = plot.figure(ncols=ncols, nrows=nrows, width=size * ncols,
                             height=size * nrows + (0.35 if suptitle else 0) + 0.25 * nrows,
                             squeeze=False)
     pictures = images.clamp(0, 1)
