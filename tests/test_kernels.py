@@ -302,7 +302,8 @@ def test_normalized_gram_of_extreme_norms_is_finite(name, scale):
     else:  # the Gaussian kernel e^{−‖x − x′‖²/2}
         expected = torch.exp(-torch.cdist(scale * X, scale * X) ** 2 / 2)
     assert bool(torch.isfinite(K).all())
-    torch.testing.assert_close(K, expected, rtol=1e-9, atol=0)
+    # 1e-8: arcsin near ±1 amplifies the rounding of ξ (measured 3.4e-9 on the scalar code path)
+    torch.testing.assert_close(K, expected, rtol=1e-8, atol=0)
 
 
 @pytest.mark.parametrize(("name", "on_diagonal"), [
