@@ -4,7 +4,6 @@ properties of duals and Gram matrices, kernel regression, and input validation."
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -228,18 +227,16 @@ def test_kernel_regression_ridge_and_columns():
     torch.testing.assert_close(kernels.kernel_regression(K, Y, Kt, lam=lam), expected)
 
 
-def test_singular_gram_falls_back_to_min_norm_with_a_warning():
+def test_singular_gram_raises_and_a_ridge_solves_it():
     X = unit_rows(3, 5, 12)
     X = torch.cat([X, X[:1]])  # a duplicate input: K is singular
     K = kernels.nngp_gram(X, phi="identity")  # rank 3
     y = torch.tensor([1.0, 2.0, 3.0, 1.0], dtype=torch.float64)
-    with pytest.warns(RuntimeWarning, match="minimum-norm"):
-        alpha = kernels.kernel_solve(K, y)
-    torch.testing.assert_close(K @ alpha, y)  # consistent labels are still interpolated
-    torch.testing.assert_close(alpha, torch.linalg.pinv(K) @ y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        kernels.kernel_solve(K, y, lam=1e-3)  # a ridge makes it positive definite
+    with pytest.raises(ValueError, match=r"K \+ λI \(n = 4, λ = 0\) is singular.*ridge λ > 0"):
+        kernels.kernel_solve(K, y)
+    lam = 1e-3  # a ridge makes K + λI positive definite: the solve is the dense one
+    alpha = kernels.kernel_solve(K, y, lam=lam)
+    torch.testing.assert_close(alpha, torch.linalg.solve(K + lam * torch.eye(4, dtype=K.dtype), y))
 
 
 def test_xi_within_rounding_of_one_is_clipped():
@@ -261,6 +258,7 @@ def test_xi_within_rounding_of_one_is_clipped():
     (lambda: kernels.ntk_relu_gram(torch.ones(2, 2), layers="last"), ValueError, "layers"),
     (lambda: kernels.laplace_gram(torch.ones(2, 2), L=0), ValueError, "L must be"),
     (lambda: kernels.kernel_solve(torch.ones(2, 3), [1, 2]), ValueError, "square"),
+    (lambda: kernels.kernel_solve(torch.ones(0, 0), []), ValueError, "n ≥ 1"),
     (lambda: kernels.kernel_solve(torch.tensor([[1.0, 2.0], [0.0, 1.0]]), [1, 2]), ValueError,
      "symmetric"),
     (lambda: kernels.kernel_solve(torch.eye(2), [1, 2, 3]), ValueError, r"shape \(2,\)"),

@@ -35,7 +35,6 @@ Activations (names accepted by :func:`activation`, :func:`dual` and, as ``phi``,
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
@@ -43,7 +42,7 @@ from typing import Any, Literal, overload
 import numpy as np
 import torch
 
-from dlmath._validate import as_tensor, positive, positive_int
+from dlmath._validate import as_tensor, positive, positive_int, spd_solve
 
 XI_ROUNDING = 1e-12  # how far outside [−1, 1] a ξ may lie and still be taken as rounding
 Tensor = torch.Tensor
@@ -830,15 +829,17 @@ def laplace_gram(X: Any, Xp: Any = None, *, L: float = 1.0) -> torch.Tensor:
 def kernel_solve(K: Any, y: Any, *, lam: float = 0.0) -> torch.Tensor:
     """Coefficients α = (K + λI)⁻¹ y by a Cholesky solve, for a symmetric PSD Gram matrix K.
 
-    ``lam`` = λ ≥ 0 is the ridge; λ = 0 interpolates. When K + λI is not numerically
-    positive definite (singular K, duplicate inputs), the minimum-norm least-squares solution
-    pinv(K + λI) y is returned with a warning. ``y`` is (n,) or (n, c).
+    ``lam`` = λ ≥ 0 is the ridge; λ = 0 interpolates. ``y`` is (n,) or (n, c). Checks its
+    arguments and calls :func:`_kernel_solve`, which raises ``ValueError``, advising a ridge
+    λ > 0, when K + λI is singular to working precision (duplicate inputs, more inputs than
+    the kernel has features): dlmath never falls back to a pseudo-inverse.
     """
     K = as_tensor(K, "K")
-    if K.ndim != 2 or K.shape[0] != K.shape[1]:
-        raise ValueError(f"K must be a square (n, n) Gram matrix, got shape {tuple(K.shape)}")
+    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] == 0:
+        raise ValueError(f"K must be a square (n, n) Gram matrix with n ≥ 1, got shape "
+                         f"{tuple(K.shape)}")
     n = K.shape[0]
-    scale = float(K.diagonal().abs().max()) if n else 0.0  # a PSD matrix's largest entry
+    scale = float(K.diagonal().abs().max())  # a PSD matrix's largest entry
     asymmetry = _asymmetry(K)  # rounding leaves about an ulp; √eps is half the digits
     if asymmetry > math.sqrt(torch.finfo(K.dtype).eps) * max(scale, 1.0):
         raise ValueError(f"K must be symmetric (a Gram matrix); got max |K − Kᵀ| = "
@@ -846,20 +847,15 @@ def kernel_solve(K: Any, y: Any, *, lam: float = 0.0) -> torch.Tensor:
     y = as_tensor(y, "y", dtype=K.dtype, device=K.device)
     if y.ndim not in (1, 2) or y.shape[0] != n:
         raise ValueError(f"y must have shape ({n},) or ({n}, c) to match K, got {tuple(y.shape)}")
-    lam = positive(lam, "lam", allow_zero=True)
+    return _kernel_solve(K, y, positive(lam, "lam", allow_zero=True))
+
+
+def _kernel_solve(K: Tensor, y: Tensor, lam: float) -> Tensor:
+    """α = (K + λI)⁻¹ y: factor K + λI = LLᵀ, then two triangular solves (y: (n,) or (n, c))."""
     A = K.clone()
     A.diagonal().add_(lam)
-    rhs = y if y.ndim == 2 else y[:, None]
-    chol, info = torch.linalg.cholesky_ex(A)
-    if int(info) == 0:
-        alpha = torch.cholesky_solve(rhs, chol)
-        if bool(torch.isfinite(alpha).all()):
-            return alpha if y.ndim == 2 else alpha[:, 0]
-    warnings.warn("K + lam*I is not numerically positive definite; returning the minimum-norm "
-                  "least-squares solution pinv(K + lam*I) y (add a ridge lam > 0 to avoid this)",
-                  RuntimeWarning, stacklevel=2)
-    alpha = torch.linalg.pinv(A, hermitian=True) @ rhs
-    return alpha if y.ndim == 2 else alpha[:, 0]
+    return spd_solve(A, y, f"K + λI (n = {K.shape[0]}, λ = {lam:g})",
+                     "duplicate inputs, or more inputs than the kernel has features")
 
 
 def kernel_regression(K: Any, y: Any, K_test: Any, *, lam: float = 0.0) -> torch.Tensor:

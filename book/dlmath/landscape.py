@@ -171,17 +171,24 @@ def gradient_descent(M: TensorLike, x0: TensorLike, eta: float, steps: int, *,
     ``x0``: ``(d,)`` or ``(n_starts, d)``. ``f`` is quartic, so no step is stable everywhere:
     near the minimisers the Hessian's largest eigenvalue is ``2λ₁``, so take ``η < 1/λ₁``
     and starts with ``η‖x₀‖² < 1``. Returns the final iterates, or all ``steps + 1`` of them
-    stacked in a leading axis with ``trajectory=True``.
+    stacked in a leading axis with ``trajectory=True``. Checks its arguments and calls
+    :func:`_descend`.
     """
     M = symmetric(M, "M")
     x = _points(M, x0)
     eta = positive(eta, "eta")
     steps = nonneg_int(steps, "steps")
-    path = [x]
     # tiny tensors: one CPU thread, as in dlmath.optim (waking a second thread costs more)
     with env.one_thread(x.numel() * M.shape[0] < env.SMALL_WORK and x.device.type == "cpu"):
-        for _ in range(steps):
-            x = x - eta * ((x * x).sum(-1, keepdim=True) * x - x @ M)
-            if trajectory:
-                path.append(x)
+        return _descend(M, x, eta, steps, trajectory)
+
+
+def _descend(M: torch.Tensor, x: torch.Tensor, eta: float, steps: int,
+             trajectory: bool) -> torch.Tensor:
+    """``x ← x − η(‖x‖²x − Mx)`` on every row of ``x`` (shape ``(..., d)``) at once."""
+    path = [x]
+    for _ in range(steps):
+        x = x - eta * ((x * x).sum(-1, keepdim=True) * x - x @ M)   # row i: ∇f(xᵢ)ᵀ
+        if trajectory:
+            path.append(x)
     return torch.stack(path) if trajectory else x

@@ -135,7 +135,7 @@ def gradient_flow(X: TensorLike, Y: TensorLike, w0: TensorLike, t: TensorLike) -
     ``Φ(t)`` is read off one matrix exponential, ``exp([[−tK, tI], [0, 0]])``, whose top-right
     block it is (Van Loan's block trick), so no inverse is needed and dependent samples work.
     ``w0``: ``(d,)`` or ``(n_starts, d)``; ``t``: a number ``≥ 0`` or a 1-D sequence. Returns
-    shape ``t.shape + w0.shape``.
+    shape ``t.shape + w0.shape``. Checks its arguments and calls :func:`_gradient_flow`.
     """
     X = _matrix(X)
     Y = _targets(X, Y)
@@ -146,6 +146,13 @@ def gradient_flow(X: TensorLike, Y: TensorLike, w0: TensorLike, t: TensorLike) -
                          f"{tuple(t.shape)}")
     if (t < 0).any():
         raise ValueError(f"the times t must be ≥ 0, got {float(t.min())!r}")
+    return _gradient_flow(X, Y, w0, t)
+
+
+def _gradient_flow(X: torch.Tensor, Y: torch.Tensor, w0: torch.Tensor, t: torch.Tensor
+                   ) -> torch.Tensor:
+    """``w(t) = w₀ − Xᵀ Φ(t) r₀ / m`` with ``Φ(t)`` the top-right block of
+    ``exp([[−tK, tI], [0, 0]])``, ``K = XXᵀ/m``, ``r₀ = Xw₀ − Y``."""
     m = X.shape[0]
     K = X @ X.T / m
     ts = t.reshape(-1, 1, 1)                                        # (n_t, 1, 1)

@@ -176,6 +176,7 @@ def run_momentum(X: TensorLike, y: TensorLike, eta: TensorLike, beta: TensorLike
     ``eta`` and ``beta`` are numbers or tensors of a batch shape; ``w0`` (and ``z0``) have
     shape ``(d,)`` or ``(*batch, d)``. Every run is a row of one tensor; the result holds all
     iterates, shape ``(steps + 1, *batch, d)``, in the dtype and on the device of ``X``.
+    Checks and broadcasts its arguments, then calls :func:`_momentum`.
     """
     X, y = _data(X, y)
     eta = as_tensor(eta, "eta", dtype=torch.float64, device=X.device)
@@ -192,7 +193,14 @@ def run_momentum(X: TensorLike, y: TensorLike, eta: TensorLike, beta: TensorLike
                          f"{tuple(z.shape[:-1])} do not broadcast") from error
     eta, beta = eta.expand(batch)[..., None], beta.expand(batch)[..., None]
     w, z = w.expand(*batch, X.shape[1]), z.expand(*batch, X.shape[1])
+    return _momentum(X, y, eta, beta, steps, w, z)
 
+
+def _momentum(X: torch.Tensor, y: torch.Tensor, eta: torch.Tensor, beta: torch.Tensor,
+              steps: int, w: torch.Tensor, z: torch.Tensor) -> Trajectory:
+    """``z ← (1 − β)z + βg``, ``w ← w − ηz`` with ``g = 2Xᵀ(Xw − y)``, on every row of ``w``
+    and ``z`` (``(*batch, d)``) at once, with the ``eta`` and ``beta`` of its row
+    (``(*batch, 1)``)."""
     H, b = 2 * X.T @ X, 2 * X.T @ y          # the gradient 2Xᵀ(Xw − y) is Hw − b
     ws, zs = [w], [z]
     for _ in range(steps):

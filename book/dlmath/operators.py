@@ -266,6 +266,7 @@ def power_iteration(A: torch.Tensor | np.ndarray | LinearOperator, n_iter: int, 
     each step. ``A`` is anything with ``shape``, ``@`` and ``.T`` (a tensor, a NumPy array, a
     :class:`LinearOperator`). The estimates never exceed ``‖A‖₂`` (up to rounding) and never
     decrease; they converge from a random start ``v0`` (drawn with ``seed`` when not given).
+    Checks ``A`` and ``v0`` (or draws it), and calls :func:`_power_iteration`.
     """
     n_iter = positive_int(n_iter, "n_iter")
     shape = getattr(A, "shape", None)
@@ -293,7 +294,13 @@ def power_iteration(A: torch.Tensor | np.ndarray | LinearOperator, n_iter: int, 
     norm = _norm(v)
     if not norm > 0 or not math.isfinite(norm):
         raise ValueError("v0 must be a finite non-zero vector")
-    v = v / norm
+    return _power_iteration(A, v / norm, n_iter)
+
+
+def _power_iteration(A: torch.Tensor | np.ndarray | LinearOperator, v: torch.Tensor | np.ndarray,
+                     n_iter: int) -> PowerIteration:
+    """``n_iter`` steps of ``v ← AᵀA v / ‖AᵀA v‖`` from the unit vector ``v``, recording ``‖A v‖``
+    after each (``A`` has ``@`` and ``.T``)."""
     u = A @ v
     history = np.empty(n_iter)
     for t in range(n_iter):

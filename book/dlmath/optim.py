@@ -120,12 +120,18 @@ def best_step(eigenvalues: TensorLike) -> tuple[float, float]:
 
 def iterations(r: float, epsilon: float) -> int:
     """The least ``t ≥ 0`` with ``r^t ≤ ε``: steps for the error to shrink by the factor ``ε``
-    at contraction rate ``r`` (``⌈log ε / log r⌉``)."""
+    at contraction rate ``r`` (``⌈log ε / log r⌉``). Checks ``0 ≤ r < 1`` and ``ε > 0`` and
+    calls :func:`_iterations`."""
     r, epsilon = real(r, "r"), real(epsilon, "epsilon", allow_inf=True)
     if not 0 <= r < 1:
         raise ValueError(f"the rate r must lie in [0, 1) for the error to shrink, got {r!r}")
     if not 0 < epsilon:
         raise ValueError(f"epsilon must be > 0, got {epsilon!r}")
+    return _iterations(r, epsilon)
+
+
+def _iterations(r: float, epsilon: float) -> int:
+    """The least ``t ≥ 0`` with ``r^t ≤ ε``, for ``0 ≤ r < 1`` and ``ε > 0``."""
     if epsilon >= 1:
         return 0
     if r == 0:

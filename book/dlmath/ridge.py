@@ -72,22 +72,30 @@ def ridge_primal(X: TensorLike, y: TensorLike, lam: float | None = None, *,
 
     Give exactly one of ``lam`` (``λ ≥ 0``, meaning ``ΓᵀΓ = λI``) and ``Gamma`` (``(k, d)``).
     It minimises ``‖Xw − y‖² + ‖Γw‖²``. Raises ``ValueError`` for ``λ < 0``, mismatched
-    shapes, or a singular ``XᵀX + ΓᵀΓ`` (e.g. ``λ = 0`` and ``rank X < d``).
+    shapes, or a singular ``XᵀX + ΓᵀΓ`` (e.g. ``λ = 0`` and ``rank X < d``). Checks its
+    arguments, builds ``ΓᵀΓ`` and calls :func:`_ridge_primal`.
     """
     X, y = _data(X, y)
     if (lam is None) == (Gamma is None):
         raise TypeError("give exactly one of lam (a number ≥ 0) and Gamma (a (k, d) matrix)")
-    A = X.mT @ X                                               # (d, d)
     if Gamma is None:
         lam = positive(lam, "lam", allow_zero=True)
-        A = A + lam * torch.eye(X.shape[1], dtype=X.dtype, device=X.device)
+        penalty = lam * torch.eye(X.shape[1], dtype=X.dtype, device=X.device)
         what = f"XᵀX + λI (d = {X.shape[1]}, λ = {lam:g})"
         hint = "with λ = 0 this happens when rank X < d, e.g. m < d"
     else:
         Gamma = _gamma(Gamma, X)
-        A = A + Gamma.mT @ Gamma
+        penalty = Gamma.mT @ Gamma
         what = f"XᵀX + ΓᵀΓ (d = {X.shape[1]})"
         hint = "some direction w ≠ 0 has Xw = 0 and Γw = 0: the stacked [X; Γ] needs rank d"
+    return _ridge_primal(X, y, penalty, what, hint)
+
+
+def _ridge_primal(X: torch.Tensor, y: torch.Tensor, penalty: torch.Tensor, what: str,
+                  hint: str) -> torch.Tensor:
+    """``(XᵀX + ΓᵀΓ)⁻¹Xᵀy`` with ``penalty = ΓᵀΓ`` (``(d, d)``), by Cholesky; ``spd_solve``
+    raises, naming the matrix (``what``) and why it may be singular (``hint``)."""
+    A = X.mT @ X + penalty                                     # (d, d), symmetric PSD
     return spd_solve(A, X.mT @ y, what, hint)
 
 
@@ -164,24 +172,32 @@ def noisy_gd(X: TensorLike, y: TensorLike, sigma: float, eta: float, steps: int,
     (default 0). Returns the mean over runs and its standard error at every step, the first
     ``n_paths`` runs in full and every run's final iterate (:class:`NoisyRuns`). Computes in
     ``X``'s dtype on ``X``'s device; ``generator`` (on that device) makes the draws repeatable.
+    Checks its arguments and calls :func:`_noisy_gd`.
     """
     X, y, sigma, eta, steps, w0 = _gd_args(X, y, sigma, eta, steps, w0)
     runs = positive_int(runs, "runs")
     n_paths = nonneg_int(n_paths, "n_paths")
     if n_paths > runs:
         raise ValueError(f"n_paths must lie in [0, runs = {runs}], got {n_paths}")
-    m, d = X.shape
-    w = w0.expand(runs, d).clone()                             # (R, d): one row per run
-    means, sems, paths = [w.mean(0)], [w.new_zeros(d)], [w[:n_paths]]
+    w = w0.expand(runs, X.shape[1]).clone()                    # (R, d): one row per run
     # one thread for small work on a CPU (see dlmath.optim): waking a second costs more
-    with env.one_thread(runs * m * d < env.SMALL_WORK and X.device.type == "cpu"):
-        for _ in range(steps):
-            N = sigma * torch.randn((runs, m, d), dtype=X.dtype, device=X.device,
-                                    generator=generator)           # (R, m, d)
-            # X̃ = X + N, written out: elementwise products beat R tiny batched matrix products
-            residual = w @ X.mT + (N * w[:, None, :]).sum(-1) - y  # (R, m): X̃w − y per run
-            w = w - eta / m * (residual @ X + (N * residual[:, :, None]).sum(1))  # X̃ᵀ(X̃w − y)
-            means.append(w.mean(0))
-            sems.append(w.std(0) / runs**0.5 if runs > 1 else w.new_full((d,), float("nan")))
-            paths.append(w[:n_paths])
+    with env.one_thread(w.numel() * X.shape[0] < env.SMALL_WORK and X.device.type == "cpu"):
+        return _noisy_gd(X, y, sigma, eta, steps, w, n_paths, generator)
+
+
+def _noisy_gd(X: torch.Tensor, y: torch.Tensor, sigma: float, eta: float, steps: int,
+              w: torch.Tensor, n_paths: int, generator: torch.Generator | None) -> NoisyRuns:
+    """``w ← w − η X̃ᵀ(X̃w − y)/m`` with fresh noise ``X̃ = X + N`` for every row of ``w``
+    (``(R, d)``, one run per row) at every step."""
+    (runs, d), m = w.shape, X.shape[0]
+    means, sems, paths = [w.mean(0)], [w.new_zeros(d)], [w[:n_paths]]
+    for _ in range(steps):
+        N = sigma * torch.randn((runs, m, d), dtype=X.dtype, device=X.device,
+                                generator=generator)               # (R, m, d)
+        # X̃ = X + N, written out: elementwise products beat R tiny batched matrix products
+        residual = w @ X.mT + (N * w[:, None, :]).sum(-1) - y      # (R, m): X̃w − y per run
+        w = w - eta / m * (residual @ X + (N * residual[:, :, None]).sum(1))  # X̃ᵀ(X̃w − y)
+        means.append(w.mean(0))
+        sems.append(w.std(0) / runs**0.5 if runs > 1 else w.new_full((d,), float("nan")))
+        paths.append(w[:n_paths])
     return NoisyRuns(torch.stack(means), torch.stack(sems), torch.stack(paths), w)

@@ -74,7 +74,8 @@ def fit(model: nn.Module, loss: Callable[[torch.Tensor, torch.Tensor], torch.Ten
 
     Each step takes the slice ``idx`` of a permuted index, evaluates ``loss(model(x[idx]),
     y[idx])`` (a mean over the batch) and lets ``optimizer`` take one step. The losses are summed
-    on the device, so the loop never waits for the device inside an epoch.
+    on the device, so the loop never waits for the device inside an epoch. Checks its
+    arguments and calls :func:`_fit`.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -84,9 +85,17 @@ def fit(model: nn.Module, loss: Callable[[torch.Tensor, torch.Tensor], torch.Ten
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
                         f"{type(optimizer).__name__}")
-    n = _same_length(_tensor(x, "x"), _tensor(y, "y"))
+    _same_length(_tensor(x, "x"), _tensor(y, "y"))
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
+    return _fit(model, loss, x, y, optimizer, epochs, batch_size, generator)
+
+
+def _fit(model: nn.Module, loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+         x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer, epochs: int,
+         batch_size: int, generator: torch.Generator | None) -> History:
+    """``epochs`` passes of minibatch steps over ``(x, y)``, each pass in a new random order."""
+    n = len(x)
     history = History()
     model.train()
     for _ in range(epochs):
