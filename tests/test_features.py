@@ -1,8 +1,6 @@
-"""Tests of dlmath.features: parameter Jacobians, principal features, gradient norms, stacks."""
+"""Tests of dlmath.features: parameter Jacobians, principal features, gradient norms."""
 
 from __future__ import annotations
-
-import math
 
 import pytest
 import torch
@@ -208,63 +206,3 @@ def test_layer_gradient_norms_rejects():
         features.layer_gradient_norms(net, lambda out: out, x)
     with pytest.raises(ValueError, match="no nn.Linear"):
         features.layer_gradient_norms(nn.Sequential(nn.Tanh()), lambda out: out.sum(), x)
-
-
-# ---------------------------------------------------------------------- stacks
-
-@pytest.mark.parametrize("kind", ["mlp", "sequential"])
-def test_stacked_forward_matches_each_model(kind):
-    if kind == "mlp":
-        models = [small_mlp(2, 4, seed=s) for s in range(3)]
-    else:
-        models = []
-        for s in range(3):
-            torch.manual_seed(s)
-            models.append(nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1)).double())
-    theta = features.stack(models)
-    x = torch.linspace(-1, 1, 7, **F64)[:, None]
-    out = features.stacked_forward(models[0], theta, x)
-    assert out.shape == (3, 7, 1)
-    for s, m in enumerate(models):
-        torch.testing.assert_close(out[s], m(x), rtol=1e-12, atol=1e-12)
-        params = features.unstack(models[0], theta, s)
-        torch.testing.assert_close(functional_call(models[0], params, (x,)), m(x))
-    # one input set per model, and gradients flow to theta row by row
-    xs = torch.stack([x, 2 * x, -x])
-    theta.requires_grad_(True)
-    out = features.stacked_forward(models[0], theta, xs)
-    (g,) = torch.autograd.grad(out[1].sum(), theta)
-    assert g[0].abs().max() == 0 and g[2].abs().max() == 0 and g[1].abs().max() > 0
-    torch.testing.assert_close(out[1], models[1](2 * x), rtol=1e-12, atol=1e-12)
-
-
-def test_stack_rejects_and_validates():
-    with pytest.raises(ValueError, match="non-empty"):
-        features.stack([])
-    with pytest.raises(ValueError, match="same architecture"):
-        features.stack([small_mlp(1, 3), small_mlp(1, 4)])
-    net = small_mlp(1, 3)
-    theta = features.stack([net, net])
-    with pytest.raises(ValueError, match="shape"):
-        features.stacked_forward(net, theta[:, :-1], torch.zeros(2, 1, **F64))
-    with pytest.raises(ValueError, match="x must have shape"):
-        features.stacked_forward(net, theta, torch.zeros(3, 2, 1, **F64))
-    with pytest.raises(TypeError, match="MLP or an nn.Sequential"):
-        features.stacked_forward(nn.Linear(1, 1), theta, torch.zeros(2, 1))
-    with pytest.raises(ValueError, match="index into the 2 entries"):
-        features.unstack(net, theta, 5)
-    with pytest.raises(TypeError, match="integer, got bool"):
-        features.unstack(net, theta, True)
-    with pytest.raises(ValueError, match="has parameters"):
-        seq = nn.Sequential(nn.Linear(1, 2), nn.LayerNorm(2), nn.Linear(2, 1))
-        features.stacked_forward(seq, features.stack([seq]), torch.zeros(2, 1))
-
-
-def test_stacked_copies_of_one_model_agree():
-    # the stacked output of identical copies is the model's own output, S times
-    net = small_mlp(2, 3)
-    theta = features.stack([net] * 4)
-    x = torch.randn(5, 1, **F64)
-    with torch.no_grad():
-        out = features.stacked_forward(net, theta, x)
-        assert math.isclose(float((out - net(x)).abs().max()), 0.0, abs_tol=1e-14)

@@ -131,24 +131,84 @@ def test_moments_vectorised_over_networks_and_slopes() -> None:
         torch.testing.assert_close(together.backward[r], alone.backward, rtol=1e-13, atol=0)
 
 
-def test_forward_is_the_mlp_and_vectorises() -> None:
-    g = torch.Generator().manual_seed(4)
-    nets_ = [nets.mlp(5, 6, 2, depth=3, alpha=a, generator=g, dtype=torch.float64)
-             for a in (0.0, 0.5, 2.0)]
+def stack_of_mlps(slopes: tuple[float, ...] = (0.0, 0.5, 2.0), seed: int = 4) -> list[nets.MLP]:
+    """Small float64 MLPs of one architecture, one per slope, with random biases."""
+    g = torch.Generator().manual_seed(seed)
+    modules = [nets.mlp(5, 6, 2, depth=3, alpha=a, generator=g, dtype=torch.float64)
+               for a in slopes]
     with torch.no_grad():
-        for net in nets_:
+        for net in modules:
             for layer in net.layers:
                 layer.bias.normal_(generator=g)
+    return modules
+
+
+def test_stack_is_the_loop_over_its_networks() -> None:
+    """Outputs of the stack = outputs of each module (shared and per-network batches)."""
+    modules = stack_of_mlps()
+    stack = nets.Stack(modules)
+    g = torch.Generator().manual_seed(5)
     x = torch.randn(4, 5, generator=g, dtype=torch.float64)
-    weights = [torch.stack([net.layers[l].weight for net in nets_]) for l in range(4)]
-    biases = [torch.stack([net.layers[l].bias for net in nets_]) for l in range(4)]
-    alphas = torch.tensor([0.0, 0.5, 2.0], dtype=torch.float64)
-    out = nets.forward(weights, x, alphas, biases=biases)
-    assert out.shape == (3, 4, 2)
-    for r, net in enumerate(nets_):
-        torch.testing.assert_close(out[r], net(x), rtol=1e-13, atol=1e-13)
-    with pytest.raises(ValueError, match="every slope in alpha must be a finite number >= 0"):
-        nets.forward(weights, x, torch.tensor([0.0, -1.0, 2.0]))
+    xs = torch.randn(3, 4, 5, generator=g, dtype=torch.float64)
+    out, out_each = stack(x), stack(xs, per_network=True)
+    assert len(stack) == 3 and out.shape == out_each.shape == (3, 4, 2)
+    for s, net in enumerate(modules):
+        # the same float64 operations in another order: rounding, a few ulps of |out| ~ 1
+        torch.testing.assert_close(out[s], net(x), rtol=1e-13, atol=1e-13)
+        torch.testing.assert_close(out_each[s], net(xs[s]), rtol=1e-13, atol=1e-13)
+        alone = stack.network(s)
+        assert float(alone.alpha) == float(net.alpha)
+        torch.testing.assert_close(alone(x), net(x), rtol=0, atol=0)
+    # the blocks split the leaves, not the output
+    blocked = nets.Stack(modules, blocks=[1, 2])
+    assert [p.shape[0] for p in blocked.parameters(1)] == [2] * 8
+    torch.testing.assert_close(blocked(x), out, rtol=0, atol=0)
+
+
+def test_one_adam_on_the_stack_is_separate_adams() -> None:
+    """Adam is elementwise (moments, ε and bias correction per entry): one Adam on the stacked
+    parameters makes the same steps as one Adam per network, to rounding."""
+    modules = stack_of_mlps()
+    stack = nets.Stack(modules, blocks=[2, 1])
+    x = torch.randn(6, 5, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    # gradients of very different sizes per network, so that ε and the scale matter
+    scale = torch.tensor([1.0, 1e-6, 1e3], dtype=torch.float64)
+    lrs = (0.01, 0.003)
+    opt = torch.optim.Adam([{"params": stack.parameters(0), "lr": lrs[0]},
+                            {"params": stack.parameters(1), "lr": lrs[1]}])
+    alone = [torch.optim.Adam(net.parameters(), lr=lrs[s >= 2]) for s, net in enumerate(modules)]
+    for _ in range(3):
+        opt.zero_grad()
+        (scale[:, None, None] * stack(x) ** 2).sum().backward()
+        opt.step()
+        for s, net in enumerate(modules):
+            alone[s].zero_grad()
+            (scale[s] * net(x) ** 2).sum().backward()
+            alone[s].step()
+    for s, net in enumerate(modules):
+        for name, p in net.named_parameters():
+            torch.testing.assert_close(stack.params[name][s], p, rtol=1e-12, atol=1e-14)
+
+
+def test_stack_clone_and_errors() -> None:
+    modules = stack_of_mlps()
+    stack = nets.Stack(modules)
+    twin = stack.clone()
+    with torch.no_grad():
+        twin.parameters()[0].add_(1.0)
+    assert not torch.equal(twin.parameters()[0], stack.parameters()[0])
+    with pytest.raises(ValueError, match="non-empty"):
+        nets.Stack([])
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        nets.Stack([modules[0], 3])
+    with pytest.raises(ValueError, match="same architecture"):
+        nets.Stack([modules[0], nets.mlp(5, 7, 2, depth=3, alpha=0.0)])
+    with pytest.raises(ValueError, match="add up to the 3 modules"):
+        nets.Stack(modules, blocks=[1, 1])
+    with pytest.raises(ValueError, match="one batch per network"):
+        stack(torch.zeros(2, 4, 5, dtype=torch.float64), per_network=True)
+    with pytest.raises(ValueError, match="index into the 3 entries"):
+        stack.network(3)
 
 
 def test_leaky_relu_is_torchs_exactly() -> None:

@@ -21,7 +21,8 @@ Each module is named by topic:
 - :mod:`dlmath.landscape`     the top-eigenvector objective and its stationary points
 - :mod:`dlmath.train`         minibatch training on device tensors, confusion matrices, image
   grids
-- :mod:`dlmath.nets`          small networks, initialisation schemes, per-layer second moments
+- :mod:`dlmath.nets`          small networks, stacks of them trained at once, initialisation
+  schemes, per-layer second moments
 - :mod:`dlmath.features`      the parameter Jacobian on a grid and its principal features
 - :mod:`dlmath.kernels`       dual activations, NNGP and NTK Gram matrices, kernel regression
 

@@ -7,10 +7,7 @@ kernel. Its SVD ``J = U diag(σ) Vᵀ`` gives the *principal features*: the colu
 functions of ``x`` (sampled on the grid), ordered by how strongly a unit change of parameters
 can move the output along them.
 
-The module also evaluates many copies of one small multilayer perceptron at once, so that they
-train as one tensor: :func:`stack` puts the copies' flattened parameters in the rows of an
-``(S, P)`` tensor, and :func:`stacked_forward` turns each ``nn.Linear`` into one batched matrix
-product.
+Many networks of one architecture train as one with :class:`dlmath.nets.Stack`.
 """
 
 from __future__ import annotations
@@ -21,11 +18,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from dlmath._validate import float_tensor, index, positive, positive_int
-from dlmath.nets import MLP, leaky_relu
+from dlmath._validate import float_tensor, positive, positive_int
 
-__all__ = ["energy_rank", "parameter_jacobian", "principal_features", "layer_gradient_norms",
-           "stacked_forward", "stack", "unstack"]
+__all__ = ["energy_rank", "parameter_jacobian", "principal_features", "layer_gradient_norms"]
 
 
 def _check_model(model: object) -> nn.Module:
@@ -51,8 +46,7 @@ def parameter_jacobian(model: nn.Module, x: torch.Tensor,
 
     ``x`` has shape ``(n, d_in)``. The parameters are ``params`` (a name → tensor mapping as in
     ``model.named_parameters()``) or, by default, the model's own; the columns follow their
-    order, each tensor flattened. Computed with ``torch.func``: ``jacrev`` of one input's output,
-    ``vmap``-ed over the grid.
+    order, each tensor flattened. The computation is :func:`_parameter_jacobian`.
     """
     model = _check_model(model)
     x = _check_inputs(x, model)
@@ -63,13 +57,19 @@ def parameter_jacobian(model: nn.Module, x: torch.Tensor,
     params = dict(params)
     if not params:
         raise ValueError("the model has no parameters to differentiate by")
+    with torch.no_grad():
+        out = functional_call(model, params, (x[:1],))
+    if out.numel() != 1:
+        raise ValueError(f"the model must return one number per input, got an output of "
+                         f"shape {tuple(out.shape)} for one input")
+    return _parameter_jacobian(model, x, params)
 
+
+def _parameter_jacobian(model: nn.Module, x: torch.Tensor,
+                        params: dict[str, torch.Tensor]) -> torch.Tensor:
+    """``jacrev`` of one input's output by the parameters, ``vmap``-ed over the rows of ``x``."""
     def f(p: dict[str, torch.Tensor], xi: torch.Tensor) -> torch.Tensor:
-        out = functional_call(model, p, (xi[None],))
-        if out.numel() != 1:
-            raise ValueError(f"the model must return one number per input, got an output of "
-                             f"shape {tuple(out.shape)} for one input")
-        return out.reshape(())
+        return functional_call(model, p, (xi[None],)).reshape(())
 
     rows = vmap(jacrev(f), in_dims=(None, 0))(params, x)        # name -> (n, *shape)
     return torch.cat([rows[name].reshape(x.shape[0], -1) for name in params], dim=1)
@@ -131,111 +131,22 @@ def layer_gradient_norms(model: nn.Module, loss: Callable[[torch.Tensor], torch.
 
     ``loss`` maps the model's output on ``x`` (shape ``(n, d_in)``) to a scalar. The result maps
     each ``nn.Linear`` module's name to the norm of the gradient by its ``weight``, from the
-    input layer to the output layer.
+    input layer to the output layer; the computation is :func:`_layer_gradient_norms`.
     """
     model = _check_model(model)
     x = _check_inputs(x, model)
     if not callable(loss):
         raise TypeError(f"loss must be a function of the output, got {type(loss).__name__}")
-    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
-    if not layers:
+    if not any(isinstance(m, nn.Linear) for m in model.modules()):
         raise ValueError("the model has no nn.Linear layers")
     value = loss(model(x))
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
         raise ValueError("loss must return a scalar tensor")
-    grads = torch.autograd.grad(value.reshape(()), [m.weight for _, m in layers])
-    return {name: float(torch.linalg.norm(g)) for (name, _), g in zip(layers, grads, strict=True)}
+    return _layer_gradient_norms(model, value.reshape(()))
 
 
-def _shapes(model: nn.Module) -> list[tuple[str, torch.Size]]:
-    return [(name, p.shape) for name, p in model.named_parameters()]
-
-
-def stack(models: list[nn.Module]) -> torch.Tensor:
-    """The parameters of ``S`` models of one architecture as one ``(S, P)`` tensor.
-
-    Row ``s`` is model ``s``'s parameters flattened in ``named_parameters()`` order (the column
-    order of :func:`parameter_jacobian`). The result is a new tensor, detached from the models.
-    """
-    if not isinstance(models, (list, tuple)) or not models:
-        raise ValueError("models must be a non-empty list of nn.Module")
-    for m in models:
-        _check_model(m)
-    if any(_shapes(m) != _shapes(models[0]) for m in models):
-        raise ValueError("all models must have the same architecture (parameter names and "
-                         "shapes)")
-    return torch.stack([torch.cat([p.detach().reshape(-1) for p in m.parameters()])
-                        for m in models])
-
-
-def _check_theta(model: nn.Module, theta: object) -> int:
-    if not isinstance(theta, torch.Tensor):
-        raise TypeError(f"theta must be a torch.Tensor, got {type(theta).__name__}")
-    P = sum(shape.numel() for _, shape in _shapes(model))
-    if theta.ndim != 2 or theta.shape[1] != P:
-        raise ValueError(f"theta must have shape (S, {P}) for this model, got "
-                         f"{tuple(theta.shape)}")
-    return P
-
-
-def _split(model: nn.Module, theta: torch.Tensor) -> dict[str, torch.Tensor]:
-    shapes = _shapes(model)
-    chunks = theta.split([shape.numel() for _, shape in shapes], dim=-1)
-    return {name: c.reshape(*theta.shape[:-1], *shape)
-            for (name, shape), c in zip(shapes, chunks, strict=True)}
-
-
-def unstack(model: nn.Module, theta: torch.Tensor, s: int) -> dict[str, torch.Tensor]:
-    """Row ``s`` of stacked parameters ``theta`` as a name → tensor dict for ``functional_call``."""
-    model = _check_model(model)
-    _check_theta(model, theta)
-    s = index(s, "s (a row of theta)", theta.shape[0])
-    return _split(model, theta[s].detach())
-
-
-def _linear(h: torch.Tensor, params: dict[str, torch.Tensor], name: str) -> torch.Tensor:
-    W = params[f"{name}.weight"]                                  # (S, out, in)
-    b = params.get(f"{name}.bias")
-    if b is None:
-        return torch.bmm(h, W.transpose(1, 2))
-    return torch.baddbmm(b[:, None, :], h, W.transpose(1, 2))
-
-
-def stacked_forward(model: nn.Module, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Outputs of ``S`` copies of one MLP whose stacked parameters are the rows of ``theta``.
-
-    ``model`` gives the architecture (its own parameter values are not used): a
-    :class:`dlmath.nets.MLP`, or an ``nn.Sequential`` of ``nn.Linear`` layers and parameter-free
-    elementwise activations. ``theta`` has shape ``(S, P)`` as made by :func:`stack`. ``x`` has
-    shape ``(n, d_in)`` (the same inputs for every copy) or ``(S, n, d_in)``. Returns
-    ``(S, n, d_out)``: each linear layer is one batched product, and gradients flow to ``theta``.
-    """
-    if not isinstance(model, (nn.Sequential, MLP)):
-        raise TypeError(f"model must be a dlmath.nets.MLP or an nn.Sequential, "
-                        f"got {type(model).__name__}")
-    _check_theta(model, theta)
-    S = theta.shape[0]
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if x.ndim == 2:
-        x = x.expand(S, *x.shape)
-    elif x.ndim != 3 or x.shape[0] != S:
-        raise ValueError(f"x must have shape (n, d_in) or ({S}, n, d_in), got {tuple(x.shape)}")
-    params = _split(model, theta)
-    h = x
-    if isinstance(model, MLP):
-        last = len(model.layers) - 1
-        for i in range(last + 1):
-            h = _linear(h, params, f"layers.{i}")
-            if i < last:
-                h = leaky_relu(h, model.alpha)
-        return h
-    for name, module in model.named_children():
-        if isinstance(module, nn.Linear):
-            h = _linear(h, params, name)
-        elif any(True for _ in module.parameters()):
-            raise ValueError(f"layer {name} ({type(module).__name__}) has parameters; only "
-                             "nn.Linear layers and elementwise activations are supported")
-        else:
-            h = module(h)
-    return h
+def _layer_gradient_norms(model: nn.Module, value: torch.Tensor) -> dict[str, float]:
+    """One call to autograd: the gradient of the scalar ``value`` by every layer's weight."""
+    layers = {name: m.weight for name, m in model.named_modules() if isinstance(m, nn.Linear)}
+    grads = torch.autograd.grad(value, list(layers.values()))
+    return {name: float(torch.linalg.norm(g)) for name, g in zip(layers, grads, strict=True)}

@@ -18,27 +18,32 @@ fan-in correction. ``scheme.scaled(c)`` multiplies a scheme's standard deviation
 :func:`moments` pushes a batch forward and a gradient backward through a stack of weight
 matrices, vectorised over any leading batch dimensions (many networks at once), and returns
 the per-layer second moments of the pre-activations ``z_l`` and of the back-propagated
-gradients ``δ_l = ∂ℓ/∂z_l``; :func:`forward` is the same stack's output, for training many
-networks as one tensor program.
+gradients ``δ_l = ∂ℓ/∂z_l``. :class:`Stack` holds ``S`` networks of one architecture as
+stacked tensors (``torch.func.stack_module_state``) and evaluates them as one
+(``vmap`` of ``functional_call``), so that one ``torch.optim`` optimiser trains all of them.
 
 Typical use::
 
     net = nets.mlp(784, 256, 1, depth=20, alpha=0.5, init=nets.leaky_he(0.5))
     stats = net.moments(x)            # stats.forward[l-1] = mean of z_l², l = 1 … L+1
+    stack = nets.Stack([nets.mlp(784, 256, 1, depth=20, alpha=0.5) for _ in range(8)])
+    out = stack(x)                    # (8, B, 1); torch.optim.Adam(stack.parameters()) trains all
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
 
-from dlmath._validate import positive, positive_int
+from dlmath._validate import index, positive, positive_int
 
-__all__ = ["Init", "MLP", "Moments", "forward", "gain", "glorot", "he", "leaky_he", "leaky_relu",
+__all__ = ["Init", "MLP", "Moments", "Stack", "gain", "glorot", "he", "leaky_he", "leaky_relu",
            "lecun", "log_step_variance", "mlp", "moments", "second_moment_factor",
            "uniform"]
 
@@ -55,11 +60,9 @@ def leaky_relu(z: torch.Tensor, alpha: float | torch.Tensor) -> torch.Tensor:
 
     Unlike ``torch.nn.functional.leaky_relu`` this accepts a tensor of slopes, so networks
     with different slopes can be evaluated as one batch. It is computed as
-    max(z, 0) + α min(z, 0), exact and faster on a CPU than a masked select.
+    relu(z) − α relu(−z), exact, and faster on a CPU than a masked select (forward and backward).
     """
-    if isinstance(alpha, torch.Tensor):
-        return torch.addcmul(z.clamp(min=0), z.clamp(max=0), alpha)
-    return torch.add(z.clamp(min=0), z.clamp(max=0), alpha=alpha)
+    return torch.relu(z) - alpha * torch.relu(-z)
 
 
 def second_moment_factor(alpha: float) -> float:
@@ -208,9 +211,12 @@ def uniform(scale: float) -> Init:
 class MLP(nn.Module):
     """A leaky-ReLU perceptron: ``depth`` hidden layers of ``width`` units, linear read-out.
 
-    ``layers`` holds the ``depth + 1`` ``nn.Linear`` maps; ``alpha`` the slope. Inputs of
+    ``layers`` holds the ``depth + 1`` ``nn.Linear`` maps; ``alpha`` the slope, a buffer (a
+    0-d tensor), so that a :class:`Stack` of networks may give each its own slope. Inputs of
     shape ``(B, …)`` are flattened to ``(B, d_in)``.
     """
+
+    alpha: torch.Tensor
 
     def __init__(self, d_in: int, width: int, d_out: int, *, depth: int, alpha: float,
                  bias: bool = True, init: Init | None = None,
@@ -220,9 +226,9 @@ class MLP(nn.Module):
         d_in, width, d_out = (positive_int(v, name) for v, name in
                               ((d_in, "d_in"), (width, "width"), (d_out, "d_out")))
         self.depth = positive_int(depth, "depth")
-        self.alpha = _slope(alpha)
+        self.register_buffer("alpha", torch.tensor(_slope(alpha), dtype=dtype, device=device))
         if init is None:
-            init = leaky_he(self.alpha)
+            init = leaky_he(_slope(alpha))
         if not isinstance(init, Init):
             raise TypeError(f"init must be an nets.Init scheme such as nets.he(), "
                             f"got {type(init).__name__}")
@@ -232,8 +238,8 @@ class MLP(nn.Module):
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             layer = nn.Linear(n_in, n_out, bias=bias, device=device, dtype=dtype)
             with torch.no_grad():
-                layer.weight.copy_(init.sample(n_out, n_in, generator=generator, dtype=dtype)
-                                   .to(layer.weight.device))
+                layer.weight.copy_(init.sample(n_out, n_in, generator=generator, dtype=dtype,
+                                               device=device))
                 if bias:
                     layer.bias.zero_()
             self.layers.append(layer)
@@ -262,7 +268,7 @@ class MLP(nn.Module):
         return [p for name, p in self.layers.named_parameters() if name.endswith(f".{kind}")]
 
     def extra_repr(self) -> str:
-        return f"depth={self.depth}, alpha={self.alpha:g}, init={self.init.name}"
+        return f"depth={self.depth}, alpha={float(self.alpha):g}, init={self.init.name}"
 
 
 def mlp(d_in: int, width: int, d_out: int, *, depth: int, alpha: float, bias: bool = True,
@@ -276,27 +282,8 @@ def mlp(d_in: int, width: int, d_out: int, *, depth: int, alpha: float, bias: bo
                generator=generator, device=device, dtype=dtype)
 
 
-def forward(weights: Sequence[torch.Tensor], x: torch.Tensor, alpha: float | torch.Tensor,
-            *, biases: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
-    """The output of a stack of networks: ``z_l = h_{l−1} W_lᵀ + b_l``, ``h_l = σ_α(z_l)``.
-
-    Shapes as in :func:`moments` (``weights[l]``: ``(*batch, n_l, n_{l−1})``, ``x``:
-    ``(B, n_0)`` or ``(*batch, B, n_0)``, ``alpha`` a number or a tensor of shape ``batch``);
-    the last layer is linear. Returns ``z_L``, shape ``(*batch, B, n_L)``; differentiable, so
-    many networks can be trained as one tensor program.
-    """
-    slope = _check_stack(weights, x, alpha, biases)
-    h = x
-    for l, w in enumerate(weights):
-        z = h @ w.transpose(-1, -2)
-        if biases is not None:
-            z = z + biases[l][..., None, :]
-        h = leaky_relu(z, slope) if l < len(weights) - 1 else z
-    return h
-
-
 def _check_stack(weights, x, alpha, biases):
-    """Validate the arguments of :func:`forward` and :func:`moments`; return the slope."""
+    """Validate the arguments of :func:`moments`; return the slope (broadcasting to z)."""
     if isinstance(weights, torch.Tensor) or not isinstance(weights, Sequence) or not weights:
         raise TypeError("weights must be a non-empty list of weight tensors "
                         "(*batch, fan_out, fan_in)")
@@ -343,31 +330,143 @@ def moments(weights: Sequence[torch.Tensor], x: torch.Tensor, alpha: float | tor
     leading index; ``x``: ``(B, n_0)`` or ``(*batch, B, n_0)``. The last layer is linear.
     ``alpha``: a slope, or a tensor of shape ``batch`` (one slope per network).
     ``grad_out``: δ_L, shape ``(…, B, n_L)``; by default i.i.d. N(0, 1) (from ``generator``).
-    Backward: δ_l = σ_α′(z_l) ⊙ (δ_{l+1} W_{l+1}). Returns :class:`Moments` of shape
-    ``(*batch, L)``.
+    Returns :class:`Moments` of shape ``(*batch, L)``; the computation is :func:`_moments`.
     """
     slope = _check_stack(weights, x, alpha, biases)
-    zs = []
-    h = x
+    n_out = weights[-1].shape[-2]
+    if grad_out is None:
+        batch = [w.shape[:-2] + (1,) for w in weights] + [b.shape[:-1] + (1,) for b in biases or []]
+        shape = torch.broadcast_shapes(x.shape[:-1], *batch) + (n_out,)             # of z_L
+        grad_out = torch.randn(shape, generator=generator, dtype=x.dtype, device=x.device)
+    elif not isinstance(grad_out, torch.Tensor) or grad_out.shape[-1] != n_out:
+        raise ValueError(f"grad_out must end in the output size {n_out}, "
+                         f"got shape {tuple(getattr(grad_out, 'shape', ()))}")
+    return _moments(weights, x, slope, biases, grad_out)
+
+
+def _moments(weights: Sequence[torch.Tensor], x: torch.Tensor, alpha: float | torch.Tensor,
+             biases: Sequence[torch.Tensor] | None, grad_out: torch.Tensor) -> Moments:
+    """The recursion of :func:`moments`: forward z_l, then δ_l = σ_α′(z_l) ⊙ (δ_{l+1} W_{l+1})."""
+    zs, h = [], x
     for l, w in enumerate(weights):
-        z = h @ w.transpose(-1, -2)
+        z = h @ w.mT
         if biases is not None:
             z = z + biases[l][..., None, :]
         zs.append(z)
-        h = leaky_relu(z, slope)
-    if grad_out is None:
-        grad_out = torch.randn(zs[-1].shape, generator=generator, dtype=x.dtype,
-                               device=x.device)
-    elif grad_out.shape[-1] != zs[-1].shape[-1]:
-        raise ValueError(f"grad_out must end in the output size {zs[-1].shape[-1]}, "
-                         f"got shape {tuple(grad_out.shape)}")
-    delta = grad_out.expand(zs[-1].shape)
+        h = leaky_relu(z, alpha)
+    delta = grad_out.expand(zs[-1].shape)                           # δ_L
     one = torch.ones((), dtype=x.dtype, device=x.device)
     deltas = [delta]
-    for l in range(len(weights) - 1, 0, -1):  # δ_l from δ_{l+1}, l = L−1 … 1
-        delta = (delta @ weights[l]) * torch.where(zs[l - 1] > 0, one, slope * one)
+    for l in range(len(weights) - 1, 0, -1):                        # δ_l from δ_{l+1}
+        delta = (delta @ weights[l]) * torch.where(zs[l - 1] > 0, one, alpha * one)
         deltas.append(delta)
     deltas.reverse()
     forward = torch.stack([(z**2).mean((-1, -2)) for z in zs], -1)
     backward = torch.stack([(d**2).mean((-1, -2)) for d in deltas], -1)
     return Moments(forward, backward)
+
+
+# ------------------------------------------------------------------ many networks as one
+
+class Stack:
+    """``S`` networks of one architecture as stacked tensors, evaluated as one.
+
+    ``Stack(modules)`` copies the parameters and buffers of the modules into tensors of shape
+    ``(S, *shape)`` (``torch.func.stack_module_state``; row ``s`` is network ``s``), and
+    ``stack(x)`` evaluates all networks at once, ``vmap`` of ``functional_call``: shape
+    ``(S, n, d_out)``. The parameters are leaf tensors that require grad, so
+    ``torch.optim.Adam(stack.parameters())`` trains the ``S`` networks as ``S`` separate Adams
+    (Adam is elementwise). ``blocks`` splits the rows into consecutive groups of the given
+    sizes, each with its own leaf tensors (``stack.parameters(i)``), for one optimiser or step
+    size per group; ``stack(x)`` still evaluates all rows as one. The modules themselves are
+    left as they were.
+    """
+
+    def __init__(self, modules: Sequence[nn.Module], *, blocks: Sequence[int] | None = None
+                 ) -> None:
+        modules = _check_modules(modules)
+        sizes = [len(modules)] if blocks is None else [positive_int(b, "blocks entries")
+                                                       for b in blocks]
+        if sum(sizes) != len(modules):
+            raise ValueError(f"blocks must add up to the {len(modules)} modules, got {sizes}")
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        self._blocks = [stack_module_state(list(modules[a:a + b]))[0]
+                        for a, b in zip(starts, sizes, strict=True)]
+        self.buffers = stack_module_state(list(modules))[1]
+        self.template = copy.deepcopy(modules[0])
+
+    def __len__(self) -> int:
+        return sum(next(iter(b.values())).shape[0] for b in self._blocks)
+
+    @property
+    def params(self) -> dict[str, torch.Tensor]:
+        """Parameter name → ``(S, *shape)`` tensor, all blocks in order."""
+        if len(self._blocks) == 1:
+            return self._blocks[0]
+        return {name: torch.cat([b[name] for b in self._blocks]) for name in self._blocks[0]}
+
+    def parameters(self, block: int | None = None) -> list[torch.Tensor]:
+        """The leaf tensors to optimise: of every block, or of block ``block``."""
+        if block is None:
+            return [p for b in self._blocks for p in b.values()]
+        return list(self._blocks[index(block, "block", len(self._blocks))].values())
+
+    def __call__(self, x: torch.Tensor, *, per_network: bool = False) -> torch.Tensor:
+        """All outputs, ``(S, n, …)``: ``x`` is one batch for all networks, or with
+        ``per_network=True`` one batch per network, ``x[s]`` for network ``s``."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        if per_network and (x.ndim < 2 or x.shape[0] != len(self)):
+            raise ValueError(f"with per_network=True, x must have shape ({len(self)}, n, ...): "
+                             f"one batch per network, got {tuple(x.shape)}")
+        return _evaluate(self.template, self.params, self.buffers, x, per_network)
+
+    def clone(self) -> Stack:
+        """A copy with fresh leaf parameters (to train the same start several ways)."""
+        twin = copy.copy(self)
+        twin._blocks = [{k: v.detach().clone().requires_grad_(True) for k, v in b.items()}
+                        for b in self._blocks]
+        return twin
+
+    def network(self, s: int) -> nn.Module:
+        """Network ``s`` as a module of its own, detached from the stack (its attributes that are
+        not tensors, such as ``MLP.init``, are those of the first module)."""
+        s = index(s, "s (a network of the stack)", len(self))
+        net = copy.deepcopy(self.template)
+        params = self.params
+        with torch.no_grad():
+            for name, p in net.named_parameters():
+                p.copy_(params[name][s])
+            for name, b in net.named_buffers():
+                b.copy_(self.buffers[name][s])
+        return net
+
+
+def _evaluate(net: nn.Module, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
+              x: torch.Tensor, per_network: bool) -> torch.Tensor:
+    """Network ``s`` of the stack is ``net`` with the parameters and buffers of row ``s``."""
+    def one(p: dict[str, torch.Tensor], b: dict[str, torch.Tensor], xs: torch.Tensor
+            ) -> torch.Tensor:
+        return functional_call(net, (p, b), (xs,))
+
+    return vmap(one, in_dims=(0, 0, 0 if per_network else None))(params, buffers, x)
+
+
+def _check_modules(modules: object) -> list[nn.Module]:
+    """A non-empty list of modules of one type with equal parameter and buffer shapes."""
+    if not isinstance(modules, Sequence) or not modules:
+        raise ValueError("modules must be a non-empty list of torch.nn.Module")
+    modules = list(modules)
+    for m in modules:
+        if not isinstance(m, nn.Module):
+            raise TypeError(f"modules must be torch.nn.Module, got {type(m).__name__}")
+
+    def layout(m: nn.Module) -> list[tuple[str, torch.Size, torch.dtype]]:
+        return [(n, t.shape, t.dtype) for n, t in (*m.named_parameters(), *m.named_buffers())]
+
+    if any(type(m) is not type(modules[0]) or layout(m) != layout(modules[0]) for m in modules):
+        raise ValueError("all modules must have the same architecture (type, parameter and "
+                         "buffer names, shapes and dtypes)")
+    if not any(True for _ in modules[0].parameters()):
+        raise ValueError("the modules have no parameters to stack")
+    return modules

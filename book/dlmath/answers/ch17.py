@@ -4,9 +4,8 @@ from typing import Any
 
 import sympy as sp
 import torch
-from torch import nn
 
-from dlmath import features
+from dlmath import nets
 from dlmath.check import Verdict, call, close, expression, key
 from dlmath.symbolic import is_zero
 
@@ -29,43 +28,46 @@ def uniform_he(answer: Any, *, n_sym: sp.Symbol) -> Verdict:
     return expression(answer, expected, name="your half-width a")
 
 
-def _full_batch_losses(arch: nn.Module, theta: torch.Tensor, x: torch.Tensor,
-                       y: torch.Tensor, eta: float, steps: int, rule: str) -> torch.Tensor:
-    # the losses of the rows of theta after `steps` full-batch steps of one update rule:
-    # "adam" (torch.optim.Adam), "no-correction" (Adam without bias correction) or "gd"
-    def loss(rows: torch.Tensor) -> torch.Tensor:
-        return ((features.stacked_forward(arch, rows, x) - y) ** 2).mean((-1, -2))
-
-    rows = theta.detach().clone().requires_grad_(True)
-    adam = torch.optim.Adam([rows], lr=eta)
-    m, v = torch.zeros_like(rows), torch.zeros_like(rows)
+def _full_batch_losses(stack: nets.Stack, x: torch.Tensor, y: torch.Tensor, eta: float,
+                       steps: int, rule: str) -> torch.Tensor:
+    # the losses of a copy of the stacked networks after `steps` full-batch steps of one update
+    # rule: "adam" (torch.optim.Adam), "no-correction" (Adam without bias correction) or "gd"
+    stack = stack.clone()
+    params = stack.parameters()
+    adam = torch.optim.Adam(params, lr=eta)
+    m, v = [torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params]
     for _ in range(steps):
-        (g,) = torch.autograd.grad(loss(rows).sum(), rows)
+        loss = ((stack(x) - y) ** 2).mean((-1, -2)).sum()
         if rule == "adam":
-            rows.grad = g
+            adam.zero_grad()
+            loss.backward()
             adam.step()
             continue
+        grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
-            m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g**2
-            rows -= eta * (g if rule == "gd" else m / (v.sqrt() + 1e-8))
+            for p, g, m_p, v_p in zip(params, grads, m, v, strict=True):
+                m_p.copy_(0.9 * m_p + 0.1 * g)
+                v_p.copy_(0.999 * v_p + 0.001 * g**2)
+                p -= eta * (g if rule == "gd" else m_p / (v_p.sqrt() + 1e-8))
     with torch.no_grad():
-        return loss(rows)
+        return ((stack(x) - y) ** 2).mean((-1, -2))
 
 
-@key("ex-adam-small", leaks=("beta2 * v", "beta2*v", "v.sqrt()", "(1 - beta2 **"))
-def adam_small(answer: Any, *, theta: torch.Tensor, arch: nn.Module, x_train: torch.Tensor,
-               y_train: torch.Tensor, eta: float) -> Verdict:
-    """Adam's losses after a few full-batch steps from the rows of theta, by torch.optim.Adam.
+@key("ex-adam-small", leaks=("beta2 * v", "beta2*v", "v.sqrt()", "v_p.sqrt()", "(1 - beta2 **"))
+def adam_small(answer: Any, *, stack: nets.Stack, x_train: torch.Tensor, y_train: torch.Tensor,
+               eta: float) -> Verdict:
+    """Adam's losses after a few full-batch steps of a copy of the stacked networks, by
+    torch.optim.Adam.
 
     A few steps only: over hundreds of steps, rounding differences between two correct
     implementations in float32 grow into different plateaus, so a final loss is no fair test.
     """
     steps = 10
     if not callable(answer):
-        return Verdict(False, "give your training function, train_adam_full(theta, eta, steps)")
-    start = _full_batch_losses(arch, theta, x_train, y_train, eta, 0, "gd").double().cpu()
-    expected = _full_batch_losses(arch, theta, x_train, y_train, eta, steps, "adam")
-    losses, failed = call(answer, theta, eta, steps)
+        return Verdict(False, "give your training function, train_adam_full(stack, eta, steps)")
+    start = _full_batch_losses(stack, x_train, y_train, eta, 0, "gd").double().cpu()
+    expected = _full_batch_losses(stack, x_train, y_train, eta, steps, "adam")
+    losses, failed = call(answer, stack, eta, steps)
     if failed is not None:
         return failed
     if not isinstance(losses, torch.Tensor) or losses.shape != expected.shape:
@@ -81,7 +83,7 @@ def adam_small(answer: Any, *, theta: torch.Tensor, arch: nn.Module, x_train: to
                              "η m̂/(√v̂ + ε), per coordinate"),
                       ("no-correction", "they are those of Adam without the bias correction "
                                         "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)")):
-        wrong = _full_batch_losses(arch, theta, x_train, y_train, eta, steps, rule)
+        wrong = _full_batch_losses(stack, x_train, y_train, eta, steps, rule)
         if torch.isfinite(wrong).all() and close(change, wrong.double().cpu() - start,
                                                  rtol=1e-3, atol=1e-6):
             return Verdict(False, why)
