@@ -450,3 +450,27 @@ def test_timing_report(capsys):
 def test_errors_say_what_was_wrong(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_fixed_point_and_chi1_take_a_grid_of_variances():
+    """A tensor of σ_w² is iterated as a whole: each entry equals its own scalar run."""
+    grid = torch.tensor([0.5, 1.2, 2.5], dtype=torch.float64)
+    q_grid = kernels.fixed_point_q(torch.tanh, grid, 0.05)
+    chi_grid = kernels.chi1(torch.tanh, grid, 0.05)
+    for s, q, chi in zip(grid.tolist(), q_grid.tolist(), chi_grid.tolist(), strict=True):
+        assert q == pytest.approx(kernels.fixed_point_q(torch.tanh, s, 0.05), rel=1e-10)
+        assert chi == pytest.approx(float(kernels.chi1(torch.tanh, s, 0.05)), rel=1e-10)
+    assert isinstance(kernels.fixed_point_q("relu", 1.5, 0.2), float)
+
+
+def test_depth_scale_of_ordered_relu_is_minus_one_over_log_chi1():
+    """relu with σ_w² < 2 is ordered: c* = 1 and χ_c = χ₁ = σ_w² E[step²] = σ_w²/2."""
+    grid = torch.tensor([1.0, 1.5, 1.9], dtype=torch.float64)
+    torch.testing.assert_close(kernels.depth_scale("relu", grid, 0.1), -1 / torch.log(grid / 2),
+                               rtol=1e-12, atol=0)
+
+
+def test_depth_scale_grows_towards_the_edge_of_chaos_from_both_sides():
+    grid = torch.tensor([0.8, 1.4, 2.6, 4.0], dtype=torch.float64)  # tanh's edge: ≈ 1.76 here
+    xi = kernels.depth_scale(torch.tanh, grid, 0.05)
+    assert xi[0] < xi[1] and xi[2] > xi[3] and bool((xi > 0).all())

@@ -755,74 +755,119 @@ def ntk_deep(X: Any, Xp: Any = None, *, depth: int,
     return (Theta, Kl) if with_nngp else Theta
 
 
+def _nonnegative_q(q: Any) -> Tensor:
+    q = as_tensor(q, "q")
+    if q.numel() and float(q.min()) < 0:
+        raise ValueError(f"q must be >= 0 (a variance), got {float(q.min())!r}")
+    return q
+
+
+def _weight_bias(sigma_w2: Any, sigma_b2: Any) -> tuple[Tensor, Tensor]:
+    """σ_w² > 0 and σ_b² ≥ 0, numbers or tensors (one value per network), as float64 tensors
+    broadcast together."""
+    checked = []
+    for value, name, zero in ((sigma_w2, "sigma_w2", False), (sigma_b2, "sigma_b2", True)):
+        if not isinstance(value, torch.Tensor):
+            value = positive(value, name, allow_zero=zero)
+        value = as_tensor(value, name, dtype=torch.float64)
+        if bool((value < 0).any()) or (not zero and bool((value == 0).any())):
+            raise ValueError(f"{name} must be {'>= 0' if zero else '> 0'} (a variance)")
+        checked.append(value)
+    w, b = torch.broadcast_tensors(*checked)
+    return w, b
+
+
+def _as_given(value: Tensor, *inputs: Any) -> Tensor | float:
+    """A float where every input was a number, else the tensor."""
+    return value if any(isinstance(x, torch.Tensor) for x in inputs) else float(value)
+
+
 def length_map(q: Any, phi: str | Callable[[Tensor], Tensor] = "relu", sigma_w2: float = 2.0,
                sigma_b2: float = 0.0, *, order: int = 128, **params: float) -> Tensor:
     """The length map q ↦ σ_b² + σ_w² E[φ(√q z)²], z ~ N(0, 1): the variance of a unit's
     preactivation in layer l + 1 from that in layer l (qₗ of the signal-propagation chapter);
     E[φ(√q z)²] is ``gram(q, q, q)``. ``q`` ≥ 0, a number or a tensor (elementwise)."""
-    q = as_tensor(q, "q")
-    if q.numel() and float(q.min()) < 0:
-        raise ValueError(f"q must be >= 0 (a variance), got {float(q.min())!r}")
-    sigma_w2, sigma_b2 = positive(sigma_w2, "sigma_w2"), positive(sigma_b2, "sigma_b2",
-                                                                    allow_zero=True)
+    q = _nonnegative_q(q)
+    w, b = _weight_bias(sigma_w2, sigma_b2)
     K, _ = _kernel_maps(phi, params, order=order, derivative=False)
-    return sigma_b2 + sigma_w2 * _on_diagonal(K, q)
+    return b + w * _on_diagonal(K, q)
 
 
-def fixed_point_q(phi: str | Callable[[Tensor], Tensor] = "relu", sigma_w2: float = 2.0,
-                  sigma_b2: float = 0.0, *, q0: float = 1.0, tol: float = 1e-12,
-                  max_iter: int = 10_000, order: int = 128, **params: float) -> float:
+def fixed_point_q(phi: str | Callable[[Tensor], Tensor] = "relu", sigma_w2: Any = 2.0,
+                  sigma_b2: Any = 0.0, *, q0: float = 1.0, tol: float = 1e-12,
+                  max_iter: int = 10_000, order: int = 128, **params: float) -> Any:
     """The fixed point q* of :func:`length_map`, reached by iterating it from ``q0``.
 
-    Stops when a step changes q by at most ``tol`` · max(1, q). Raises ``ValueError`` when q
-    grows without bound (no finite fixed point from q0) or after ``max_iter`` steps (the map is
-    marginal there: its slope at q* is ≈ 1 and the iteration converges only algebraically).
-    For relu with σ_b² = 0 and σ_w² = 2 the map is q ↦ q: every q0 is a fixed point.
+    ``sigma_w2`` and ``sigma_b2`` may be tensors (a grid of networks, iterated together): then
+    q* is a tensor of their broadcast shape, else a float. Stops when a step changes every q by
+    at most ``tol`` · max(1, q). Raises ``ValueError`` when q grows without bound (no finite
+    fixed point from q0) or after ``max_iter`` steps (the map is marginal there: its slope at
+    q* is ≈ 1 and the iteration converges only algebraically). For relu with σ_b² = 0 and
+    σ_w² = 2 the map is q ↦ q: every q0 is a fixed point.
     """
     q0 = positive(q0, "q0", allow_zero=True)
     tol = positive(tol, "tol")
     max_iter = positive_int(max_iter, "max_iter")
-    sigma_w2, sigma_b2 = positive(sigma_w2, "sigma_w2"), positive(sigma_b2, "sigma_b2",
-                                                                    allow_zero=True)
+    w, b = _weight_bias(sigma_w2, sigma_b2)
     K, _ = _kernel_maps(phi, params, order=order, derivative=False)
-    return _fixed_point(K, sigma_w2, sigma_b2, q0, tol, max_iter)
+    return _as_given(_fixed_point(K, w, b, q0, tol, max_iter), sigma_w2, sigma_b2)
 
 
-def _fixed_point(K: KernelMap, sigma_w2: float, sigma_b2: float, q0: float, tol: float,
-                 max_iter: int) -> float:
-    q = q0
+def _fixed_point(K: KernelMap, sigma_w2: Tensor, sigma_b2: Tensor, q0: float, tol: float,
+                 max_iter: int) -> Tensor:
+    q = torch.full_like(sigma_w2, q0)
     for _ in range(max_iter):
-        new = float(sigma_b2 + sigma_w2 * _on_diagonal(K, torch.tensor(q,
-                                                                      dtype=torch.float64)))
-        if not math.isfinite(new) or new > 1e300:
-            raise ValueError(f"the length map with sigma_w2={sigma_w2}, sigma_b2={sigma_b2} "
-                             f"has no finite fixed point from q0={q0}: q grows without bound")
-        if abs(new - q) <= tol * max(1.0, q):
+        new = sigma_b2 + sigma_w2 * _on_diagonal(K, q)
+        if not bool(torch.isfinite(new).all()) or bool((new > 1e300).any()):
+            raise ValueError("the length map has no finite fixed point from "
+                             f"q0={q0} for some sigma_w2, sigma_b2: q grows without bound")
+        if bool(((new - q).abs() <= tol * q.clamp_min(1.0)).all()):
             return new
         q = new
-    raise ValueError(f"the length map's iteration did not converge in {max_iter} steps "
-                     f"(q = {q!r}); near a marginal fixed point it converges only "
-                     "algebraically: raise max_iter or tol")
+    raise ValueError(f"the length map's iteration did not converge in {max_iter} steps; near "
+                     "a marginal fixed point it converges only algebraically: raise max_iter "
+                     "or tol")
 
 
-def chi1(phi: str | Callable[[Tensor], Tensor] = "relu", sigma_w2: float = 2.0,
-         sigma_b2: float = 0.0, *, q: Any = None, dphi: Callable[[Tensor], Tensor] | None = None,
+def chi1(phi: str | Callable[[Tensor], Tensor] = "relu", sigma_w2: Any = 2.0,
+         sigma_b2: Any = 0.0, *, q: Any = None, dphi: Callable[[Tensor], Tensor] | None = None,
          order: int = 128, **params: float) -> Tensor:
     """χ₁ = σ_w² E[φ′(√q z)²], z ~ N(0, 1), at q = q* (:func:`fixed_point_q`) unless ``q`` is
     given: the slope of the correlation map at ξ = 1, the factor by which a layer stretches a
     small perturbation. χ₁ < 1 is the ordered phase, χ₁ > 1 the chaotic one, χ₁ = 1 the edge
     of chaos (relu with σ_w² = 2, σ_b² = 0: He initialisation). E[φ′(√q z)²] is the
-    activation's ``derivative_gram(q, q, q)`` (or quadrature with ``dphi``/autograd)."""
-    sigma_w2, sigma_b2 = positive(sigma_w2, "sigma_w2"), positive(sigma_b2, "sigma_b2",
-                                                                    allow_zero=True)
+    activation's ``derivative_gram(q, q, q)`` (or quadrature with ``dphi``/autograd).
+    Elementwise over tensors of ``sigma_w2``, ``sigma_b2`` (and ``q``)."""
+    w, b = _weight_bias(sigma_w2, sigma_b2)
     K, Kdot = _kernel_maps(phi, params, order=order, derivative=True, dphi=dphi)
     assert Kdot is not None
-    if q is None:
-        q = _fixed_point(K, sigma_w2, sigma_b2, 1.0, 1e-12, 10_000)
-    q = as_tensor(q, "q")
-    if q.numel() and float(q.min()) < 0:
-        raise ValueError(f"q must be >= 0 (a variance), got {float(q.min())!r}")
-    return sigma_w2 * _on_diagonal(Kdot, q)
+    q_star = _fixed_point(K, w, b, 1.0, 1e-12, 10_000) if q is None else _nonnegative_q(q)
+    return w * _on_diagonal(Kdot, q_star)
+
+
+def depth_scale(phi: str | Callable[[Tensor], Tensor] = "relu", sigma_w2: Any = 2.0,
+                sigma_b2: Any = 0.0, *, dphi: Callable[[Tensor], Tensor] | None = None,
+                iterations: int = 300, order: int = 128, **params: float) -> Tensor:
+    """The depth scale ξ_c = −1/ln χ_c over which the correlation of two inputs approaches its
+    fixed point c*, elementwise over tensors of ``sigma_w2`` and ``sigma_b2``.
+
+    At q*, the correlation map is c ↦ (σ_b² + σ_w² E[φ(u) φ(v)])/q*, (u, v) ~ N(0, q*[[1, c],
+    [c, 1]]), and χ_c = σ_w² E[φ′(u) φ′(v)] is its slope at c*. In the ordered phase (χ₁ ≤ 1)
+    c* = 1 and χ_c = χ₁; in the chaotic phase c* < 1 is found by ``iterations`` steps of the map
+    from c = 0 (near the edge of chaos it converges slowly, and ξ_c is large there anyway).
+    ξ_c is infinite at the edge of chaos, where χ_c = 1.
+    """
+    iterations = positive_int(iterations, "iterations")
+    w, b = _weight_bias(sigma_w2, sigma_b2)
+    K, Kdot = _kernel_maps(phi, params, order=order, derivative=True, dphi=dphi)
+    assert Kdot is not None
+    q_star = _fixed_point(K, w, b, 1.0, 1e-12, 10_000)
+    chi_1 = w * _on_diagonal(Kdot, q_star)
+    c = torch.zeros_like(q_star)
+    for _ in range(iterations):
+        c = ((b + w * K(q_star * c, q_star, q_star)) / q_star).clamp(max=1.0)
+    chi_c = torch.where(chi_1 <= 1, chi_1, w * Kdot(q_star * c, q_star, q_star))
+    return -1 / torch.log(chi_c)
 
 
 def laplace_gram(X: Any, Xp: Any = None, *, L: float = 1.0) -> torch.Tensor:
