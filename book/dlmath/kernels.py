@@ -350,17 +350,15 @@ def dual_quadrature(phi: str | Callable[[torch.Tensor], torch.Tensor], xi: Any, 
                     order: int = 64, **params: float) -> torch.Tensor:
     """Estimate φ̌(ξ) by a tensor-product Gauss–Hermite rule with ``order`` nodes per axis.
 
-    With z₁, z₂ i.i.d. N(0, 1), u = z₁ and v = ξ z₁ + √(1 − ξ²) z₂ have the dual's law. The
-    rule is exact when φ is a polynomial of degree < order and converges fast for smooth φ;
-    at a kink or a jump it converges slowly (measured worst-case error over ξ: about
-    0.13/order for relu, 0.2/√order for step).
+    With z₁, z₂ i.i.d. N(0, 1), u = z₁ and v = ξ z₁ + √(1 − ξ²) z₂ have the dual's law: the
+    rule of the deep kernels at unit variances (:func:`_quadrature_gram`). The rule is exact
+    when φ is a polynomial of degree < order and converges fast for smooth φ; at a kink or a
+    jump it converges slowly (measured worst-case error over ξ: about 0.13/order for relu,
+    0.2/√order for step).
     """
-    f = _phi(phi, params)
     xi = _xi(xi)
-    z, w = gauss_hermite(order, xi.dtype, xi.device)
-    s = torch.sqrt(1 - xi**2)[..., None, None]
-    v = xi[..., None, None] * z[:, None] + s * z[None, :]  # (..., order, order)
-    return torch.einsum("i,j,...ij->...", w, w, f(z)[:, None] * f(v))
+    one = torch.ones_like(xi)
+    return _quadrature_gram(_phi(phi, params), positive_int(order, "order"))(xi, one, one)
 
 
 # --------------------------------------------------------------------------- Gram matrices
