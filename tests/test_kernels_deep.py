@@ -126,11 +126,15 @@ def network(params, X: torch.Tensor, phi, sigma_w2: float, sigma_b2: float) -> t
     return h[:, 0]
 
 
-def empirical_ntk(params, X: torch.Tensor, phi, sigma_w2: float, sigma_b2: float
-                  ) -> torch.Tensor:
-    """Θ̂ = J Jᵀ, J = ∂f(xₐ)/∂θ, by backpropagation and the layer identity: for
-    z = s h Wᵀ + σ_b β, ⟨∂fₐ/∂W, ∂f_b/∂W⟩ = s² (δₐ·δ_b)(hₐ·h_b) and ⟨∂fₐ/∂β, ∂f_b/∂β⟩ =
-    σ_b² δₐ·δ_b with δ = ∂f/∂z (from autograd; fₐ depends on xₐ only, so ∂(Σf)/∂z = δ).
+def empirical_ntks(params, X: torch.Tensor, phi, sigma_w2: float, sigma_b2: float
+                   ) -> dict[str, torch.Tensor]:
+    """Θ̂ = J Jᵀ, J = ∂f(xₐ)/∂θ, in both parameterisations of the same network, by
+    backpropagation and the layer identity. For z = s h Wᵀ + σ_b β with δ = ∂f/∂z (from
+    autograd; fₐ depends on xₐ only, so ∂(Σf)/∂z = δ):
+
+    - "ntk", θ = (W, β): ⟨∂fₐ/∂W, ∂f_b/∂W⟩ + ⟨∂fₐ/∂β, ∂f_b/∂β⟩ = (δₐ·δ_b)(s² hₐ·h_b + σ_b²);
+    - "standard", θ = (sW, σ_b β) trained as they are: (δₐ·δ_b)(hₐ·h_b + 1).
+
     Never forms J ((p, #θ), 4 × 3·10⁷ numbers at width 2¹²); :func:`test_empirical_ntk_is_j_jt`
     holds it against torch.func.jacrev."""
     hs, zs, h = [], [], X
@@ -141,42 +145,53 @@ def empirical_ntk(params, X: torch.Tensor, phi, sigma_w2: float, sigma_b2: float
         zs.append(z)
         h = z if l == len(params) - 1 else phi(z)
     h.sum().backward()
-    theta = torch.zeros(X.shape[0], X.shape[0], dtype=X.dtype)
+    thetas = {name: torch.zeros(X.shape[0], X.shape[0], dtype=X.dtype)
+              for name in ("ntk", "standard")}
     for h, z in zip(hs, zs, strict=True):
-        delta = z.grad  # (p, fan-out)
-        theta += (delta @ delta.T) * (sigma_w2 / h.shape[1] * (h @ h.T).detach() + sigma_b2)
-    return theta
+        delta_delta, hh = z.grad @ z.grad.T, (h @ h.T).detach()  # z.grad: (p, fan-out)
+        thetas["ntk"] += delta_delta * (sigma_w2 / h.shape[1] * hh + sigma_b2)
+        thetas["standard"] += delta_delta * (hh + 1)
+    return thetas
 
 
 def test_empirical_ntk_is_j_jt():
     X, g = inputs(dtype=torch.float64), torch.Generator().manual_seed(3)
     params = ntk_parameters(3, 64, 3, torch.float64, g)
-    flat = {f"{i}{k}": t for i, (W, b) in enumerate(params) for k, t in (("W", W), ("b", b))}
-
-    def f(theta):
-        return network([(theta[f"{i}W"], theta[f"{i}b"]) for i in range(len(params))], X,
-                       torch.erf, SIGMA_W2, SIGMA_B2)
-    J = torch.cat([j.reshape(X.shape[0], -1) for j in torch.func.jacrev(f)(flat).values()], 1)
+    scales = [(math.sqrt(SIGMA_W2 / W.shape[1]), math.sqrt(SIGMA_B2)) for W, _ in params]
     leaves = [(W.clone().requires_grad_(), b.clone().requires_grad_()) for W, b in params]
-    torch.testing.assert_close(empirical_ntk(leaves, X, torch.erf, SIGMA_W2, SIGMA_B2), J @ J.T,
-                               rtol=1e-12, atol=1e-12)
+    thetas = empirical_ntks(leaves, X, torch.erf, SIGMA_W2, SIGMA_B2)
+    for name, factors in {"ntk": [(1.0, 1.0)] * len(params), "standard": scales}.items():
+        # trained θ = (s_w W, s_b β) with these factors; the network divides them out again
+        flat = {f"{i}{k}": t * c
+                for i, ((W, b), (s_w, s_b)) in enumerate(zip(params, factors, strict=True))
+                for k, t, c in (("W", W, s_w), ("b", b, s_b))}
+
+        def f(theta, factors=factors):
+            return network([(theta[f"{i}W"] / s_w, theta[f"{i}b"] / s_b)
+                            for i, (s_w, s_b) in enumerate(factors)], X, torch.erf, SIGMA_W2,
+                           SIGMA_B2)
+        J = torch.cat([j.reshape(X.shape[0], -1) for j in torch.func.jacrev(f)(flat).values()],
+                      1)
+        torch.testing.assert_close(thetas[name], J @ J.T, rtol=1e-12, atol=1e-12)
 
 
 NTK_WIDTH, NTK_NETWORKS, NTK_DEPTHS = 2**12, 12, (1, 2, 3)
 NTK_CASES = [("relu", {}), ("erf", {"a": 1.0})]
-NTK_COMPARISONS = 10 * len(NTK_DEPTHS) * len(NTK_CASES)
+PARAMETERIZATIONS = ("ntk", "standard")
+NTK_COMPARISONS = 10 * len(NTK_DEPTHS) * len(NTK_CASES) * len(PARAMETERIZATIONS)
 
 
 def test_ntk_matches_finite_wide_networks():
-    """relu and erf, σ_w² = 2, σ_b² = 0.1, depths 1–3: the mean empirical NTK of 12 networks
-    of width 2¹² (float32) is within q standard errors of Θ^L, q from Student's t with 11
-    degrees of freedom at a family-wise level 1e-3 over the 60 comparisons (q ≈ 7.2). One draw
+    """relu and erf, σ_w² = 2, σ_b² = 0.1, depths 1–3, both parameterisations: the mean
+    empirical NTK of 12 networks of width 2¹² (float32) is within q standard errors of Θ^L, q
+    from Student's t with 11 degrees of freedom at a family-wise level 1e-3 over the 120
+    comparisons (q ≈ 7.8). One draw
     of weights serves both activations, and a depth-L network is the first L hidden layers of
     the draw with its own readout: the cases share weights, each is a network of its own law."""
     X = inputs(dtype=torch.float32)
     q = student_t_bound(NTK_NETWORKS, NTK_COMPARISONS)
     g = torch.Generator().manual_seed(7)
-    samples: dict[tuple[str, int], list[torch.Tensor]] = {}
+    samples: dict[tuple[str, int, str], list[torch.Tensor]] = {}
     for _ in range(NTK_NETWORKS):
         hidden = ntk_parameters(3, NTK_WIDTH, max(NTK_DEPTHS), torch.float32, g)[:-1]
         for depth in NTK_DEPTHS:
@@ -184,16 +199,34 @@ def test_ntk_matches_finite_wide_networks():
             for phi, params in NTK_CASES:
                 leaves = [(W.clone().requires_grad_(), b.clone().requires_grad_())
                           for W, b in [*hidden[:depth], readout]]
-                theta = empirical_ntk(leaves, X, kernels.activation(phi, **params), SIGMA_W2,
-                                      SIGMA_B2)
-                samples.setdefault((phi, depth), []).append(theta.double())
-    for (phi, depth), thetas in samples.items():
+                thetas = empirical_ntks(leaves, X, kernels.activation(phi, **params), SIGMA_W2,
+                                        SIGMA_B2)
+                for name, theta in thetas.items():
+                    samples.setdefault((phi, depth, name), []).append(theta.double())
+    for (phi, depth, name), thetas in samples.items():
         S = torch.stack(thetas)
         mean, se = S.mean(0), S.std(0) / math.sqrt(NTK_NETWORKS)
         params = dict(NTK_CASES)[phi]
+        width = NTK_WIDTH if name == "standard" else None
         Theta = kernels.ntk_deep(X.double(), depth=depth, phi=phi, sigma_w2=SIGMA_W2,
-                                 sigma_b2=SIGMA_B2, **params)
-        assert float(((mean - Theta).abs() / (q * se)).max()) <= 1, (phi, depth, mean, Theta)
+                                 sigma_b2=SIGMA_B2, parameterization=name, width=width, **params)
+        assert float(((mean - Theta).abs() / (q * se)).max()) <= 1, (phi, depth, name, mean,
+                                                                      Theta)
+
+
+@pytest.mark.parametrize("depth", [1, 3, 10])
+def test_standard_ntk_of_he_relu_on_the_diagonal(depth):
+    """He-initialised ReLU without bias variance keeps q = 2‖x‖²/d, E[relu(√q z)²] = q/2 and
+    E[step²] = 1/2, so Θ_std^L(x, x) = ‖x‖² + 1 + L(n q/2 + 1): the exact diagonal path to a few
+    ulps, and the cross path (through ξ = 1 and its rounding) to 1e-6."""
+    X, width = inputs(p=5, d=7), 300
+    q0 = 2 * X.square().sum(1) / X.shape[1]
+    expected = X.square().sum(1) + 1 + depth * (width * q0 / 2 + 1)
+    kwargs = {"depth": depth, "parameterization": "standard", "width": width}
+    torch.testing.assert_close(kernels.ntk_deep(X, **kwargs).diagonal(), expected,
+                               rtol=4 * (depth + 1) * EPS, atol=0)
+    torch.testing.assert_close(kernels.ntk_deep(X, X, **kwargs).diagonal(), expected, rtol=1e-6,
+                               atol=0)
 
 
 # --------------------------------------------------------------------------- one layer
@@ -443,6 +476,13 @@ def test_timing_report(capsys):
     (lambda: kernels.nngp_deep(torch.ones(3), depth=2), ValueError, "2-D"),
     (lambda: kernels.nngp_deep(torch.ones(3, 2), torch.ones(2, 4), depth=2), ValueError,
      "columns"),
+    (lambda: kernels.ntk_deep(torch.ones(2, 2), depth=2, parameterization="standard"),
+     ValueError, "width .* is given exactly when parameterization='standard'"),
+    (lambda: kernels.ntk_deep(torch.ones(2, 2), depth=2, width=8), ValueError, "width"),
+    (lambda: kernels.ntk_deep(torch.ones(2, 2), depth=2, parameterization="mup"), ValueError,
+     "'ntk' or 'standard'"),
+    (lambda: kernels.ntk_deep(torch.ones(2, 2), depth=2, parameterization="standard",
+                              width=0), ValueError, "width must be >= 1"),
     (lambda: kernels.length_map(-1.0), ValueError, "q must be >= 0"),
     (lambda: kernels.fixed_point_q("erf", math.pi / 4, 0.0, max_iter=50), ValueError,
      "did not converge"),

@@ -606,14 +606,17 @@ def _nngp_layers(Kl: Tensor, qa: list[Tensor], qb: list[Tensor], sigma_w2: float
     return Kl
 
 
-def _ntk_layers(Kl: Tensor, qa: list[Tensor], qb: list[Tensor], sigma_w2: float,
-                sigma_b2: float, K: KernelMap, Kdot: KernelMap) -> tuple[Tensor, Tensor]:
-    """(Θ^L, K^L) from Θ⁰ = K⁰: Θ^{l+1} = K^{l+1} + σ_w² K̇^{l+1} Θˡ, K̇^{l+1} = E[φ′(u) φ′(v)]."""
-    Theta = Kl
+def _ntk_layers(Kl: Tensor, Theta: Tensor, qa: list[Tensor], qb: list[Tensor], sigma_w2: float,
+                sigma_b2: float, K: KernelMap, Kdot: KernelMap,
+                width: int | None) -> tuple[Tensor, Tensor]:
+    """(Θ^L, K^L) from (Θ⁰, K⁰): Θ^{l+1} = T^{l+1} + σ_w² K̇^{l+1} Θˡ, K̇^{l+1} = E[φ′(u) φ′(v)],
+    where the readout term T^{l+1} is K^{l+1} (NTK parameterisation) or, in the standard
+    parameterisation of hidden width n, n E[φ(u) φ(v)] + 1."""
     for a, b in zip(qa[:-1], qb[:-1], strict=True):
-        Kdot_l = Kdot(Kl, a, b)
-        Kl = sigma_b2 + sigma_w2 * K(Kl, a, b)
-        Theta = Kl + sigma_w2 * Kdot_l * Theta
+        Kdot_l, E = Kdot(Kl, a, b), K(Kl, a, b)
+        Kl = sigma_b2 + sigma_w2 * E
+        readout = Kl if width is None else width * E + 1
+        Theta = readout + sigma_w2 * Kdot_l * Theta
     return Theta, Kl
 
 
@@ -624,20 +627,22 @@ def _check_depth_and_variances(depth: Any, sigma_w2: Any, sigma_b2: Any) -> tupl
 
 
 def _deep(X: Any, Xp: Any, depth: int, sigma_w2: float, sigma_b2: float, K: KernelMap,
-          Kdot: KernelMap | None, block_rows: int | None) -> tuple[Tensor, Tensor | None]:
+          Kdot: KernelMap | None, block_rows: int | None,
+          width: int | None = None) -> tuple[Tensor, Tensor | None]:
     """K^L and (when Kdot is given) Θ^L: one product X Xpᵀ, then every layer's elementwise
-    map on a block of rows at a time while it is in the cache."""
+    map on a block of rows at a time while it is in the cache. ``width`` None is the NTK
+    parameterisation (Θ⁰ = K⁰), an int the standard one of that hidden width (Θ⁰ = xᵀx′ + 1)."""
     symmetric = Xp is None
     X, Xp = _pair(X, Xp)
     scale = sigma_w2 / X.shape[1]  # K⁰ = σ_w² xᵀx′/d + σ_b²
     G, a, b = _products(X, None if symmetric else Xp)
+    Theta = None if Kdot is None else G + 1 if width is not None else torch.empty_like(G)
     G.mul_(scale).add_(sigma_b2)
     qa = _variances(a * scale + sigma_b2, depth, sigma_w2, sigma_b2, K)  # each (n, 1)
     qb = [q.T for q in qa] if symmetric else _variances(b * scale + sigma_b2, depth, sigma_w2,
                                                          sigma_b2, K)  # each (1, m)
     blocks = (_row_blocks(G) if block_rows is None else
               [slice(i, i + block_rows) for i in range(0, G.shape[0], block_rows)])
-    Theta = None if Kdot is None else torch.empty_like(G)
     with _one_thread_on_cpu(G):
         for rows in blocks:  # Kˡ overwrites G
             qa_rows = [q[rows] for q in qa]
@@ -645,14 +650,16 @@ def _deep(X: Any, Xp: Any, depth: int, sigma_w2: float, sigma_b2: float, K: Kern
                 G[rows] = _nngp_layers(G[rows], qa_rows, qb, sigma_w2, sigma_b2, K)
             else:
                 assert Theta is not None
-                Theta[rows], G[rows] = _ntk_layers(G[rows], qa_rows, qb, sigma_w2, sigma_b2,
-                                                   K, Kdot)
+                Theta0 = G[rows] if width is None else Theta[rows]
+                Theta[rows], G[rows] = _ntk_layers(G[rows], Theta0, qa_rows, qb, sigma_w2,
+                                                   sigma_b2, K, Kdot, width)
     if symmetric:  # the diagonal from the variances, not through the rounding of ξ ≈ 1
         G.diagonal().copy_(qa[-1][:, 0])
         if Kdot is not None and Theta is not None:
-            theta = qa[0]
+            theta = qa[0] if width is None else a + 1
             for l in range(depth):
-                theta = qa[l + 1] + sigma_w2 * _on_diagonal(Kdot, qa[l]) * theta
+                readout = qa[l + 1] if width is None else width * _on_diagonal(K, qa[l]) + 1
+                theta = readout + sigma_w2 * _on_diagonal(Kdot, qa[l]) * theta
             Theta.diagonal().copy_(theta[:, 0])
     return G, Theta
 
@@ -704,6 +711,7 @@ def ntk_deep(X: Any, Xp: Any = ..., *, depth: int,
              phi: str | Callable[[Tensor], Tensor] = ..., sigma_w2: float = ...,
              sigma_b2: float = ..., dphi: Callable[[Tensor], Tensor] | None = ...,
              order: int = ..., block_rows: int | None = ..., with_nngp: Literal[False] = ...,
+             parameterization: Literal["ntk", "standard"] = ..., width: int | None = ...,
              **params: float) -> Tensor: ...
 
 
@@ -712,6 +720,7 @@ def ntk_deep(X: Any, Xp: Any = ..., *, depth: int,
              phi: str | Callable[[Tensor], Tensor] = ..., sigma_w2: float = ...,
              sigma_b2: float = ..., dphi: Callable[[Tensor], Tensor] | None = ...,
              order: int = ..., block_rows: int | None = ..., with_nngp: Literal[True],
+             parameterization: Literal["ntk", "standard"] = ..., width: int | None = ...,
              **params: float) -> tuple[Tensor, Tensor]: ...
 
 
@@ -719,8 +728,9 @@ def ntk_deep(X: Any, Xp: Any = None, *, depth: int,
              phi: str | Callable[[Tensor], Tensor] = "relu", sigma_w2: float = 2.0,
              sigma_b2: float = 0.0, dphi: Callable[[Tensor], Tensor] | None = None,
              order: int = 128, block_rows: int | None = None, with_nngp: bool = False,
+             parameterization: Literal["ntk", "standard"] = "ntk", width: int | None = None,
              **params: float) -> Tensor | tuple[Tensor, Tensor]:
-    """The NTK Gram matrix Θ^L of the network of :func:`nngp_deep`, NTK parameterisation.
+    """The NTK Gram matrix Θ^L of the network of :func:`nngp_deep`.
 
     With every trained parameter standard normal and the scales σ_w/√fan-in, σ_b explicit
     (the network in :func:`nngp_deep`), Θ(x, x′) = Σ_θ ∂f(x)/∂θ ∂f(x′)/∂θ tends to
@@ -733,12 +743,17 @@ def ntk_deep(X: Any, Xp: Any = None, *, depth: int,
     erf(ax)′ = (2a/√π) e^{−a²x²}); ``step`` has none (its derivative is a Dirac delta) and
     raises. A callable φ is integrated by quadrature with φ′ from ``dphi`` or by autograd.
 
-    **Standard parameterisation** (weights drawn N(0, σ_w²/fan-in) and trained as they are):
-    the NNGP is the same, but the gradient with respect to a weight of fan-in n is √n/σ_w
-    times larger and with respect to a bias 1/σ_b times larger, so each layer's weight term
-    in Θ is multiplied by n/σ_w² and its bias term by 1/σ_b². The standard NTK grows like
-    the width and needs a learning rate ∝ 1/n; this function returns the NTK
-    parameterisation's, where a learning rate of order one is stable at every width.
+    ``parameterization="standard"`` (weights drawn N(0, σ_w²/fan-in), biases N(0, σ_b²), and
+    trained as they are; ``width`` = n the hidden width): the forward pass and so the NNGP are
+    the same, but the gradient with respect to a weight of fan-in n is √n/σ_w times larger and
+    with respect to a bias 1/σ_b times larger, so each layer's readout term Σ over its weights
+    and biases of ∂z·∂z′ is n_l E[φ(u)φ(v)] + 1 instead of K^{l+1} = σ_b² + σ_w² E[φ(u)φ(v)]:
+
+        Θ⁰ = xᵀx′ + 1,   Θ^{l+1} = n E[φ(u) φ(v)] + 1 + σ_w² K̇^{l+1} Θˡ.
+
+    Every bias is counted as trained, also with σ_b² = 0. This Θ grows like the width (the
+    limit of Θ/n is the sum of the hidden layers' weight terms), so gradient descent needs a
+    step ∝ 1/n; in the NTK parameterisation a step of order one is stable at every width.
 
     ``with_nngp=True`` returns (Θ^L, K^L); memory is two (n, m) matrices either way.
     With L = 1, σ_b² = 0, σ_w² = d and φ = relu, Θ¹ = d · ``ntk_relu_gram(X, Xp,
@@ -747,8 +762,15 @@ def ntk_deep(X: Any, Xp: Any = None, *, depth: int,
     depth, sigma_w2, sigma_b2 = _check_depth_and_variances(depth, sigma_w2, sigma_b2)
     if block_rows is not None:
         block_rows = positive_int(block_rows, "block_rows")
+    if parameterization not in ("ntk", "standard"):
+        raise ValueError(f"parameterization must be 'ntk' or 'standard', got {parameterization!r}")
+    if (parameterization == "standard") != (width is not None):
+        raise ValueError("width (the hidden width n) is given exactly when parameterization="
+                         f"'standard'; got {parameterization!r} and width={width!r}")
+    if width is not None:
+        width = positive_int(width, "width")
     K, Kdot = _kernel_maps(phi, params, order=order, derivative=True, dphi=dphi)
-    Kl, Theta = _deep(X, Xp, depth, sigma_w2, sigma_b2, K, Kdot, block_rows)
+    Kl, Theta = _deep(X, Xp, depth, sigma_w2, sigma_b2, K, Kdot, block_rows, width)
     assert Theta is not None
     return (Theta, Kl) if with_nngp else Theta
 
