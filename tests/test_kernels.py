@@ -136,7 +136,7 @@ def test_nngp_gram_is_symmetric_psd(X, case):
     name, params = case
     K = kernels.nngp_gram(X, phi=name, **params)
     assert K.shape == (X.shape[0], X.shape[0])
-    torch.testing.assert_close(K, K.T, rtol=1e-12, atol=1e-12)
+    assert torch.equal(K, K.T)  # mapped on the upper triangle, then mirrored
     scale = max(1.0, float(K.abs().max()))
     assert float(torch.linalg.eigvalsh(K).min()) >= -1e-9 * scale * X.shape[0]
 
@@ -148,6 +148,23 @@ def test_ntk_gram_is_symmetric_psd(X, layers):
     torch.testing.assert_close(K, K.T, rtol=1e-12, atol=1e-12)
     scale = max(1.0, float(K.abs().max()))
     assert float(torch.linalg.eigvalsh(K).min()) >= -1e-9 * scale * X.shape[0]
+
+
+@pytest.mark.parametrize("name", ["relu", "erf", "sin"])
+def test_blocks_of_the_upper_triangle_give_the_whole_matrix(monkeypatch, name):
+    """With blocks of 37 entries and transposes in 5 × 5 blocks (many ragged blocks), the
+    symmetric Gram matrix, mapped on its upper triangle and mirrored, equals the cross Gram
+    matrix of X with itself (mapped everywhere) off the diagonal, to rounding."""
+    X = unit_rows(23, 4, 5) * torch.linspace(0.5, 2.0, 23, dtype=torch.float64)[:, None]
+    whole = kernels.nngp_gram(X, X, phi=name)
+    monkeypatch.setattr(kernels, "CPU_BLOCK", 37)
+    monkeypatch.setattr(kernels, "CPU_PAIR_BLOCK", 5)
+    K = kernels.nngp_gram(X, phi=name)
+    assert torch.equal(K, K.T)
+    off = ~torch.eye(23, dtype=torch.bool)
+    torch.testing.assert_close(K[off], whole[off], rtol=1e-14, atol=1e-15)
+    Theta = kernels.ntk_deep(X, depth=3, phi="erf" if name == "sin" else name)
+    assert torch.equal(Theta, Theta.T)
 
 
 def unit_rows(n: int, d: int, seed: int) -> torch.Tensor:
@@ -257,6 +274,16 @@ def test_xi_within_rounding_of_one_is_clipped():
     (lambda: kernels.nngp_gram(torch.zeros(2, 2), normalize=True), ValueError, "K\\(x, x\\) > 0"),
     (lambda: kernels.ntk_relu_gram(torch.ones(2, 2), layers="last"), ValueError, "layers"),
     (lambda: kernels.laplace_gram(torch.ones(2, 2), L=0), ValueError, "L must be"),
+    (lambda: kernels.nngp_gram(torch.tensor([[1.0, float("nan")], [0.0, 1.0]])), ValueError,
+     "X must be finite, but 1 of its 4 entries are NaN or infinite"),
+    (lambda: kernels.nngp_gram(torch.ones(2, 2), torch.tensor([[float("inf"), 0.0]])),
+     ValueError, "Xp must be finite"),
+    (lambda: kernels.nngp_gram(torch.full((2, 2), 1e200, dtype=torch.float64)), ValueError,
+     "squared norm overflows"),
+    (lambda: kernels.kernel_solve(torch.tensor([[1.0, float("nan")], [float("nan"), 1.0]]),
+                                  [1.0, 2.0]), ValueError, "K must be finite, but 2 of its 4"),
+    (lambda: kernels.kernel_solve(torch.tensor([[float("inf"), 0.0], [0.0, 1.0]]), [1.0, 2.0]),
+     ValueError, "K must be finite"),
     (lambda: kernels.kernel_solve(torch.ones(2, 3), [1, 2]), ValueError, "square"),
     (lambda: kernels.kernel_solve(torch.ones(0, 0), []), ValueError, "n ≥ 1"),
     (lambda: kernels.kernel_solve(torch.tensor([[1.0, 2.0], [0.0, 1.0]]), [1, 2]), ValueError,

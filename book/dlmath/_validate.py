@@ -8,7 +8,10 @@ functions trust their callers. The rules, the same in every module:
   (nested) list or tuple, or a Python number. It is converted once, by :func:`as_tensor`, to a
   finite real floating-point tensor: float64 unless a tensor brings its own floating dtype
   (then that dtype and device are kept). Results are tensors. Booleans, complex numbers,
-  non-numeric objects, NaN and infinity are rejected.
+  non-numeric objects, NaN and infinity are rejected. Where an entry-by-entry pass would cost
+  as much as the computation's own maps (inputs of the Gram matrices, a Gram matrix passed to
+  a solve), finiteness is checked on what the computation reads anyway: the rows' norms, the
+  symmetry pass; the error is the same.
 - **Model tensors.** What is fed to a ``torch.nn.Module`` or to autograd (network inputs,
   Jacobians, parameters) must already be a tensor, checked by :func:`float_tensor` and used as
   it is (no copy, so its dtype, device and gradients stay the caller's).
@@ -38,9 +41,9 @@ from typing import Any, TypeAlias, TypeGuard
 import numpy as np
 import torch
 
-__all__ = ["TensorLike", "as_tensor", "finite", "float_tensor", "index", "is_integer", "is_number",
-           "matrix_tol", "nonneg_int", "positive", "positive_int", "real", "spd_solve",
-           "symmetric", "to_numpy"]
+__all__ = ["TensorLike", "as_tensor", "finite", "finite_entries", "float_tensor", "index",
+           "is_integer", "is_number", "matrix_tol", "nonneg_int", "positive", "positive_int",
+           "real", "spd_solve", "symmetric", "to_numpy"]
 
 #: What an array argument of a public function may be (see the module's docstring).
 TensorLike: TypeAlias = torch.Tensor | np.ndarray | Sequence[Any] | float
@@ -67,12 +70,15 @@ def to_numpy(value: Any, name: str) -> np.ndarray:
 
 
 def as_tensor(value: TensorLike, name: str, *, dtype: torch.dtype | None = None,
-              device: torch.device | None = None) -> torch.Tensor:
+              device: torch.device | None = None, finite: bool = True) -> torch.Tensor:
     """``value`` (number, list, array or tensor) as a finite, real floating-point tensor.
 
     The dtype is ``dtype`` if given, else the tensor's own floating dtype, else float64.
     Raises ``TypeError`` for non-numeric, boolean or complex input and ``ValueError`` for NaN
-    or infinite entries.
+    or infinite entries. ``finite=False`` leaves the entries unchecked, for a caller that
+    checks finiteness on a smaller quantity it computes anyway (a pass over a large matrix
+    costs about as much as a few of its elementwise maps): :func:`finite_entries` then says
+    which entries were bad.
     """
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a real number or tensor, got bool")
@@ -85,6 +91,11 @@ def as_tensor(value: TensorLike, name: str, *, dtype: torch.dtype | None = None,
     else:
         tensor = torch.as_tensor(to_numpy(value, name), dtype=dtype or torch.float64,
                                  device=device)
+    return finite_entries(tensor, name) if finite else tensor
+
+
+def finite_entries(tensor: torch.Tensor, name: str) -> torch.Tensor:
+    """``tensor`` itself if every entry is finite, else ``ValueError`` saying how many are not."""
     bad = ~torch.isfinite(tensor)
     if bad.any():
         if tensor.numel() == 1:
