@@ -49,7 +49,11 @@ def test_verdict_is_truthy_iff_ok_and_prints_its_reason(ok: bool, prefix: str) -
 @pytest.mark.parametrize("answer", [E, E.tolist(), torch.tensor(E), torch.tensor(E).float(),
                                     E + 1e-12])
 def test_close_says_correct_for_a_match(answer: object) -> None:
-    correct(check.close(answer, E), "your answer matches to rtol=1e-08")
+    correct(check.close(answer, E), "your answer matches to rtol=1e-08 and atol=1e-10")
+
+
+def test_close_names_only_the_tolerances_in_use() -> None:
+    assert str(check.close(E + 0.1, E, rtol=0, atol=0.15)).endswith("matches to atol=0.15")
 
 
 @pytest.mark.parametrize(("answer", "expected", "reasons"), [

@@ -141,7 +141,8 @@ def close(answer: Any, expected: Any, *, name: str = "your answer", rtol: float 
     if not np.all(np.isfinite(answer)):
         return Verdict(False, f"{name} contains NaN or infinite entries")
     if np.allclose(answer, expected, rtol, atol):
-        return Verdict(True, f"{name} matches to rtol={rtol:g}")
+        tolerance = " and ".join(f"{k}={v:g}" for k, v in (("rtol", rtol), ("atol", atol)) if v)
+        return Verdict(True, f"{name} matches to {tolerance}")
     if np.allclose(answer, 0, rtol, atol):
         return Verdict(False, f"{name} is zero everywhere")
     norm_sq = float(np.vdot(expected, expected))
