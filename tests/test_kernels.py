@@ -167,6 +167,16 @@ def test_blocks_of_the_upper_triangle_give_the_whole_matrix(monkeypatch, name):
     assert torch.equal(Theta, Theta.T)
 
 
+def test_kernel_solve_finds_a_nan_in_any_block():
+    """The finiteness of K is checked in the blockwise symmetry pass: a NaN or an infinity
+    far from the first block (n = 300, blocks of 128) must still be reported."""
+    K = torch.eye(300, dtype=torch.float64)
+    for bad in (float("nan"), float("inf")):
+        K[250, 10] = K[10, 250] = bad
+        with pytest.raises(ValueError, match="K must be finite, but 2 of its 90000"):
+            kernels.kernel_solve(K, torch.ones(300, dtype=torch.float64))
+
+
 def unit_rows(n: int, d: int, seed: int) -> torch.Tensor:
     X = torch.randn(n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
     return X / X.norm(dim=1, keepdim=True)

@@ -480,10 +480,10 @@ def _mirror_upper_(G: Tensor) -> Tensor:
 
 
 def _asymmetry(K: Tensor) -> float:
-    """max |K − Kᵀ| of a square K."""
+    """max |K − Kᵀ| of a square K; NaN if K has a NaN or an infinite entry."""
     with _one_thread_on_cpu(K):
-        return max((float((K[I, J] - K[J, I].T).abs().max()) for I, J in _block_pairs(K)),
-                   default=0.0)
+        blocks = [(K[I, J] - K[J, I].T).abs().amax() for I, J in _block_pairs(K)]
+    return float(torch.stack(blocks).amax()) if blocks else 0.0
 
 
 def _products(X: Any, Xp: Any, *, symmetrize: bool = True) -> tuple[Tensor, Tensor, Tensor]:
