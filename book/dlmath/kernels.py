@@ -36,6 +36,7 @@ Activations (names accepted by :func:`activation`, :func:`dual` and, as ``phi``,
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -344,11 +345,16 @@ def gauss_hermite(order: int, dtype: torch.dtype = torch.float64,
                   device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Nodes z and weights w with Σ w f(z) ≈ E f(Z), Z ~ N(0, 1), exact for polynomials of
     degree < 2·order (probabilists' Hermite rule, weights divided by √(2π))."""
-    order = positive_int(order, "order")
+    z, w = _hermite_rule(positive_int(order, "order"))
+    return torch.tensor(z, dtype=dtype, device=device), torch.tensor(w, dtype=dtype, device=device)
+
+
+@functools.lru_cache(maxsize=32)
+def _hermite_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rule of :func:`gauss_hermite` in float64, computed once per order (an eigenvalue
+    problem of size order, milliseconds, where an iteration of a length map needs microseconds)."""
     z, w = np.polynomial.hermite_e.hermegauss(order)
-    w = w / math.sqrt(2 * math.pi)
-    return (torch.as_tensor(z, dtype=dtype, device=device),
-            torch.as_tensor(w, dtype=dtype, device=device))
+    return z, w / math.sqrt(2 * math.pi)
 
 
 def dual_quadrature(phi: str | Callable[[torch.Tensor], torch.Tensor], xi: Any, *,
@@ -356,14 +362,14 @@ def dual_quadrature(phi: str | Callable[[torch.Tensor], torch.Tensor], xi: Any, 
     """Estimate φ̌(ξ) by a tensor-product Gauss–Hermite rule with ``order`` nodes per axis.
 
     With z₁, z₂ i.i.d. N(0, 1), u = z₁ and v = ξ z₁ + √(1 − ξ²) z₂ have the dual's law: the
-    rule of the deep kernels at unit variances (:func:`_quadrature_gram`). The rule is exact
+    rule of the deep kernels at unit variances (:class:`_Quadrature`). The rule is exact
     when φ is a polynomial of degree < order and converges fast for smooth φ; at a kink or a
     jump it converges slowly (measured worst-case error over ξ: about 0.13/order for relu,
     0.2/√order for step).
     """
     xi = _xi(xi)
     one = torch.ones_like(xi)
-    return _quadrature_gram(_phi(phi, params), positive_int(order, "order"))(xi, one, one)
+    return _Quadrature(_phi(phi, params), positive_int(order, "order"))(xi, one, one)
 
 
 # --------------------------------------------------------------------------- Gram matrices
@@ -566,27 +572,37 @@ def _derivative(f: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     return df
 
 
-def _quadrature_gram(f: Callable[[Tensor], Tensor], order: int) -> KernelMap:
+@dataclass(frozen=True)
+class _Quadrature:
     """(G, a, b) ↦ E[f(u) f(v)], (u, v) ~ N(0, [[a, G], [G, b]]), by a tensor-product
     Gauss–Hermite rule: u = √a z₁, v = (G/√a) z₁ + √(b − G²/a) z₂ with z₁, z₂ i.i.d. N(0, 1).
-    Costs order² evaluations of f per entry, in chunks of ``QUADRATURE_BLOCK``."""
-    def gram(G: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    Costs order² evaluations of f per entry, in chunks of ``QUADRATURE_BLOCK``. On the
+    diagonal (u = v) the rule in z₂ is idle: :meth:`diagonal` is the 1-D rule."""
+
+    f: Callable[[Tensor], Tensor]
+    order: int
+
+    def __call__(self, G: Tensor, a: Tensor, b: Tensor) -> Tensor:
         G, a, b = torch.broadcast_tensors(G, a, b)
         shape = G.shape
         G, a, b = G.reshape(-1), a.reshape(-1), b.reshape(-1)
-        z, w = gauss_hermite(order, G.dtype, G.device)
+        z, w = gauss_hermite(self.order, G.dtype, G.device)
         out = torch.empty_like(G)
-        chunk = max(1, QUADRATURE_BLOCK // order**2)
+        chunk = max(1, QUADRATURE_BLOCK // self.order**2)
         for i in range(0, G.numel(), chunk):
             g, p, q = G[i:i + chunk], a[i:i + chunk], b[i:i + chunk]
             root = torch.sqrt(p)
             c = torch.where(p > 0, g / torch.where(p > 0, root, 1.0), 0.0)  # G/√a (0 if a = 0)
             s = torch.sqrt((q - c**2).clamp_min(0.0))  # √(b − G²/a)
-            fu = f(root[:, None] * z)  # (k, order): f(u) at the nodes z₁
-            fv = f(c[:, None, None] * z[:, None] + s[:, None, None] * z)  # (k, z₁, z₂)
+            fu = self.f(root[:, None] * z)  # (k, order): f(u) at the nodes z₁
+            fv = self.f(c[:, None, None] * z[:, None] + s[:, None, None] * z)  # (k, z₁, z₂)
             out[i:i + chunk] = ((fv @ w) * fu) @ w
         return out.reshape(shape)
-    return gram
+
+    def diagonal(self, q: Tensor) -> Tensor:
+        """E[f(√q z)²], z ~ N(0, 1): order evaluations of f per entry."""
+        z, w = gauss_hermite(self.order, q.dtype, q.device)
+        return (self.f(torch.sqrt(q)[..., None] * z) ** 2) @ w
 
 
 def _kernel_maps(phi: str | Callable[[Tensor], Tensor], params: dict[str, float], *,
@@ -620,10 +636,10 @@ def _kernel_maps(phi: str | Callable[[Tensor], Tensor], params: dict[str, float]
     f = _phi(phi, params)
     order = positive_int(order, "order")
     if not derivative:
-        return _quadrature_gram(f, order), None
+        return _Quadrature(f, order), None
     if dphi is not None and not callable(dphi):
         raise TypeError(f"dphi must be a callable (φ′) or None, got {type(dphi).__name__}")
-    return _quadrature_gram(f, order), _quadrature_gram(dphi or _derivative(f), order)
+    return _Quadrature(f, order), _Quadrature(dphi or _derivative(f), order)
 
 
 def _variances(q0: Tensor, depth: int, sigma_w2: float, sigma_b2: float,
@@ -636,9 +652,12 @@ def _variances(q0: Tensor, depth: int, sigma_w2: float, sigma_b2: float,
 
 
 def _on_diagonal(K: KernelMap, q: Tensor) -> Tensor:
-    """K(q, q, q) = E[φ(√q z)²] with the covariance passed as √q·√q, the very product the
-    closed forms divide it by, so that ξ = 1 exactly: q/(√q√q) is 1 ± an ulp, and arccos
-    turns an ulp below 1 into an error of √eps (relu′ = step: ≈ 1e-8 in float64)."""
+    """K(q, q, q) = E[φ(√q z)²]: the 1-D rule of a quadrature; for a closed form, with the
+    covariance passed as √q·√q, the very product the closed forms divide it by, so that ξ = 1
+    exactly: q/(√q√q) is 1 ± an ulp, and arccos turns an ulp below 1 into an error of √eps
+    (relu′ = step: ≈ 1e-8 in float64)."""
+    if isinstance(K, _Quadrature):
+        return K.diagonal(q)
     root = torch.sqrt(q)
     return K(root * root, q, q)
 
