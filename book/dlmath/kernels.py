@@ -396,7 +396,7 @@ def nngp_gram(X: Any, Xp: Any = None, *, phi: str = "relu",
     """
     act, p = _lookup(phi, params)
     values = _positional(act, p)
-    G, a, b = _products(X, Xp, symmetrize=False)
+    G, a, b = _products(X, Xp)
     ka, kb = act.gram(a, a, a, *values), act.gram(b, b, b, *values)  # K(x, x): G = a = b
     if normalize and bool((ka <= 0).any() or (kb <= 0).any()):
         raise ValueError(f"normalize=True needs K(x, x) > 0 for every input; {phi}"
@@ -463,18 +463,10 @@ def _block_pairs(G: Tensor) -> list[tuple[slice, slice]]:
             for i in range(0, n, size) for j in range(i, n, size)]
 
 
-def _symmetrize_(G: Tensor) -> Tensor:
-    """Replace the square G by (G + Gᵀ)/2 in place."""
-    with _one_thread_on_cpu(G):
-        for I, J in _block_pairs(G):
-            mean = (G[I, J] + G[J, I].T) / 2
-            G[I, J] = mean
-            G[J, I] = mean.T
-    return G
-
-
 def _mirror_upper_(G: Tensor) -> Tensor:
-    """Copy the upper triangle of the square G onto its lower triangle, in place."""
+    """Copy the upper triangle of the square G onto its lower triangle, in place: a Gram
+    matrix of X with itself is exactly symmetric however X Xᵀ was rounded (arccos amplifies
+    an ulp near ξ = 1), and its maps need only run on and above the diagonal."""
     with _one_thread_on_cpu(G):
         for I, J in _block_pairs(G):
             if I == J:  # a block on the diagonal (the whole matrix on a GPU)
@@ -492,20 +484,15 @@ def _asymmetry(K: Tensor) -> float:
     return float(torch.stack(blocks).amax()) if blocks else 0.0
 
 
-def _products(X: Any, Xp: Any, *, symmetrize: bool = True) -> tuple[Tensor, Tensor, Tensor]:
+def _products(X: Any, Xp: Any) -> tuple[Tensor, Tensor, Tensor]:
     """G = X Xpᵀ (the one matrix product), a = ‖xᵢ‖² as a column, b = ‖x′ⱼ‖² as a row.
-
-    With Xp omitted G = X Xᵀ is made exactly symmetric (arccos amplifies rounding near
-    ξ = 1), unless the caller maps only its upper triangle (``symmetrize=False``, then
-    :func:`_mirror_upper_`)."""
+    With Xp omitted, callers use G's upper triangle and mirror the result
+    (:func:`_mirror_upper_`)."""
     symmetric = Xp is None
     X, Xp = _pair(X, Xp)
     a = _squared_norms(X, "X")
     b = a if symmetric else _squared_norms(Xp, "Xp")
-    G = X @ Xp.T  # (n, m)
-    if symmetric and symmetrize:
-        _symmetrize_(G)
-    return G, a[:, None], b[None, :]
+    return X @ Xp.T, a[:, None], b[None, :]
 
 
 def _squared_norms(X: Tensor, name: str) -> Tensor:
@@ -534,7 +521,7 @@ def ntk_relu_gram(X: Any, Xp: Any = None, *, layers: str = "first") -> torch.Ten
     K = G * _step_gram(G, a, b)  # xᵀx′ E[relu′(u) relu′(v)]
     if layers == "both":
         K = K + _relu_gram(G, a, b)  # + E[relu(u) relu(v)]
-    return K
+    return K if Xp is not None else _mirror_upper_(K)
 
 
 # --------------------------------------------------------------------------- deep kernels
@@ -699,7 +686,7 @@ def _deep(X: Any, Xp: Any, depth: int, sigma_w2: float, sigma_b2: float, K: Kern
     symmetric = Xp is None
     X, Xp = _pair(X, Xp)
     scale = sigma_w2 / X.shape[1]  # K⁰ = σ_w² xᵀx′/d + σ_b²
-    G, a, b = _products(X, None if symmetric else Xp, symmetrize=False)
+    G, a, b = _products(X, None if symmetric else Xp)
     Theta = None if Kdot is None else G + 1 if width is not None else torch.empty_like(G)
     G.mul_(scale).add_(sigma_b2)
     qa = _variances(a * scale + sigma_b2, depth, sigma_w2, sigma_b2, K)  # each (n, 1)
@@ -962,7 +949,7 @@ def laplace_gram(X: Any, Xp: Any = None, *, L: float = 1.0) -> torch.Tensor:
     G, a, b = _products(X, Xp)
     d2 = (a + b - 2 * G).clamp_min(0.0)
     if Xp is None:
-        d2.fill_diagonal_(0.0)  # exactly 0, not rounding
+        _mirror_upper_(d2).fill_diagonal_(0.0)  # exactly 0, not rounding
     return torch.exp(-L * torch.sqrt(d2))
 
 
