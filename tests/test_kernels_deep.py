@@ -177,17 +177,16 @@ def test_empirical_ntk_is_j_jt():
 
 NTK_WIDTH, NTK_NETWORKS, NTK_DEPTHS = 2**12, 12, (1, 2, 3)
 NTK_CASES = [("relu", {}), ("erf", {"a": 1.0})]
-PARAMETERIZATIONS = ("ntk", "standard")
-NTK_COMPARISONS = 10 * len(NTK_DEPTHS) * len(NTK_CASES) * len(PARAMETERIZATIONS)
+NTK_COMPARISONS = 10 * len(NTK_DEPTHS) * len(NTK_CASES) * 2  # 2 parameterisations
 
 
 def test_ntk_matches_finite_wide_networks():
     """relu and erf, σ_w² = 2, σ_b² = 0.1, depths 1–3, both parameterisations: the mean
     empirical NTK of 12 networks of width 2¹² (float32) is within q standard errors of Θ^L, q
     from Student's t with 11 degrees of freedom at a family-wise level 1e-3 over the 120
-    comparisons (q ≈ 7.8). One draw
-    of weights serves both activations, and a depth-L network is the first L hidden layers of
-    the draw with its own readout: the cases share weights, each is a network of its own law."""
+    comparisons (q ≈ 7.8). One draw of weights serves both activations and both
+    parameterisations, and a depth-L network is the first L hidden layers of the draw with its
+    own readout: the cases share weights, each is a network of its own law."""
     X = inputs(dtype=torch.float32)
     q = student_t_bound(NTK_NETWORKS, NTK_COMPARISONS)
     g = torch.Generator().manual_seed(7)
