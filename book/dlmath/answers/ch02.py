@@ -56,27 +56,27 @@ def escape_step(answer: Any, *, H: torch.Tensor, b: torch.Tensor, theta_on: torc
                           f"and the error starts at ‖e₀‖ = {e0:.3g})")
 
 
-@key("ex-mirror", leaks=("1 / sigma**2 - eta", "1 / 2.0**2 - 0.05", "0.2"))
+@key("ex-mirror", leaks=("2 / sigma**2 - eta", "2 / 2.0**2 - 0.1", "0.4"))
 def mirror_step(answer: Any, *, sigma: float, eta: float, eps: float) -> Verdict:
-    """The other step in (0, 1/σ²) with the same factor |1 − 2ησ²|, hence the same count."""
+    """The other step in (0, 2/σ²) with the same factor |1 − ησ²|, hence the same count."""
     eta_other = number(answer, "your step size")
     if isinstance(eta_other, Verdict):
         return eta_other
-    factor = abs(1 - 2 * eta * sigma**2)
-    roots = [(1 - factor) / (2 * sigma**2), (1 + factor) / (2 * sigma**2)]
+    factor = abs(1 - eta * sigma**2)
+    roots = [(1 - factor) / sigma**2, (1 + factor) / sigma**2]
     expected = max(roots, key=lambda root: abs(root - eta))            # the root that is not η
     if math.isclose(eta_other, eta, rel_tol=1e-9):
         return Verdict(False, "that is the given step itself: find the other one")
-    if not 0 < eta_other < 1 / sigma**2:
-        return Verdict(False, f"the step must lie in (0, 1/σ²) = (0, {1 / sigma**2:g}): at "
-                              "1/σ² the factor 1 − 2ησ² is −1 and the error never shrinks")
+    if not 0 < eta_other < 2 / sigma**2:
+        return Verdict(False, f"the step must lie in (0, 2/σ²) = (0, {2 / sigma**2:g}): at "
+                              "2/σ² the factor 1 − ησ² is −1 and the error never shrinks")
     verdict = close(eta_other, expected, name="your step size", rtol=1e-9)
     if verdict:
         return verdict
-    counts = [optim.iterations(abs(1 - 2 * e * sigma**2), eps) for e in (eta, eta_other)]
+    counts = [optim.iterations(abs(1 - e * sigma**2), eps) for e in (eta, eta_other)]
     if counts[0] == counts[1]:
         return Verdict(False, f"it needs as many iterations ({counts[0]}): the count is an "
                               "integer, so a whole interval of steps does; the question asks "
-                              "for the one with the same factor |1 − 2ησ²|")
+                              "for the one with the same factor |1 − ησ²|")
     return Verdict(False, f"your step needs {counts[1]} iterations, the given one {counts[0]}: "
-                          "the count depends on |1 − 2ησ²|, with the absolute value")
+                          "the count depends on |1 − ησ²|, with the absolute value")
