@@ -1,7 +1,7 @@
 """Gradient descent with momentum on least squares, and its 2×2 blocks.
 
-The loss is ``L(w) = ‖y − Xw‖²`` with gradient ``g = 2Xᵀ(Xw − y)``, and momentum keeps an
-exponential average ``z`` of the gradients:
+The loss is ``L(w) = ½‖y − Xw‖²`` with gradient ``g = Xᵀ(Xw − y)`` and Hessian ``XᵀX``, and
+momentum keeps an exponential average ``z`` of the gradients:
 
     z_{t+1} = (1 − β) z_t + β g_t,        w_{t+1} = w_t − η z_{t+1},        0 < β ≤ 1
 
@@ -9,12 +9,14 @@ exponential average ``z`` of the gradients:
 2×2 linear system per singular value ``σᵢ``, acting on ``(aᵢ, eᵢ)`` — the averaged gradient and
 the error along the i-th right singular vector (chapter *Momentum on least squares*):
 
-    Rᵢ = [[1 − β,       2βσᵢ²       ],
-          [−η(1 − β),   1 − 2ηβσᵢ²  ]],   det Rᵢ = 1 − β,   tr Rᵢ = 2 − β − 2ηβσᵢ².
+    Rᵢ = [[1 − β,       βσᵢ²       ],
+          [−η(1 − β),   1 − ηβσᵢ²  ]],   det Rᵢ = 1 − β,   tr Rᵢ = 2 − β − ηβσᵢ².
 
-- eigenvalues are complex iff ``η₋ < η < η₊`` with ``η± = (1 ± √(1−β))² / (2βσᵢ²)``
+- eigenvalues are complex iff ``η₋ < η < η₊`` with ``η± = (1 ± √(1−β))² / (βσᵢ²)``
   (:func:`eta_pm`), and then ``|λ| = √(1 − β)``;
-- ``Rᵢ`` is stable iff ``0 < η < (2 − β)/(βσᵢ²)`` (:func:`stability_limit`, Jury's test).
+- ``Rᵢ`` is stable iff ``0 < η < 2(2 − β)/(βσᵢ²)`` (:func:`stability_limit`, Jury's test).
+
+Written for ``‖y − Xw‖²`` (without the ½) every step size above is halved.
 
 :func:`spectral_radius` evaluates ``ρ(Rᵢ)`` in closed form on whole grids of ``(η, β, σ²)`` at
 once; :func:`run_momentum` runs the iteration for many ``(η, β)`` pairs as one tensor.
@@ -97,26 +99,26 @@ def _result(value: torch.Tensor, scalar: bool) -> torch.Tensor | float:
 def momentum_matrix(eta: TensorLike, beta: TensorLike, sigma2: TensorLike) -> torch.Tensor:
     """The 2×2 matrix ``Rᵢ`` with ``(a_{t+1}, e_{t+1}) = Rᵢ (a_t, e_t)`` for one singular value.
 
-    ``Rᵢ = [[1 − β, 2βσᵢ²], [−η(1 − β), 1 − 2ηβσᵢ²]]``. The arguments broadcast; the result has
+    ``Rᵢ = [[1 − β, βσᵢ²], [−η(1 − β), 1 − ηβσᵢ²]]``. The arguments broadcast; the result has
     shape ``(*shape, 2, 2)``, float64.
     """
     eta, beta, sigma2 = _parameters(eta, beta, sigma2)
-    row_a = torch.stack([1 - beta, 2 * beta * sigma2], dim=-1)
-    row_e = torch.stack([-eta * (1 - beta), 1 - 2 * eta * beta * sigma2], dim=-1)
+    row_a = torch.stack([1 - beta, beta * sigma2], dim=-1)
+    row_e = torch.stack([-eta * (1 - beta), 1 - eta * beta * sigma2], dim=-1)
     return torch.stack([row_a, row_e], dim=-2)
 
 
 def spectral_radius(eta: TensorLike, beta: TensorLike, sigma2: TensorLike) -> torch.Tensor | float:
     """``ρ(Rᵢ)``, the largest eigenvalue modulus, in closed form, for broadcastable arguments.
 
-    The eigenvalues are ``τ ± √(τ² − (1 − β))`` with ``τ = tr Rᵢ / 2 = 1 − β/2 − ηβσᵢ²``: for
+    The eigenvalues are ``τ ± √(τ² − (1 − β))`` with ``τ = tr Rᵢ / 2 = 1 − β/2 − ηβσᵢ²/2``: for
     ``τ² ≥ 1 − β`` they are real and ``ρ = |τ| + √(τ² − (1 − β))``; otherwise they are complex
     conjugates and ``ρ = √(1 − β)``. Elementwise tensor operations only, so a whole grid of
     ``(η, β)`` is one call. Returns a float when every argument is a Python number.
     """
     scalar = _scalars(eta, beta, sigma2)
     eta, beta, sigma2 = _parameters(eta, beta, sigma2)
-    tau = 1 - beta / 2 - eta * beta * sigma2          # half the trace
+    tau = 1 - beta / 2 - eta * beta * sigma2 / 2      # half the trace
     det = 1 - beta
     quarter_disc = tau**2 - det                       # (discriminant of the char. polynomial)/4
     real = tau.abs() + quarter_disc.clamp(min=0).sqrt()
@@ -124,20 +126,20 @@ def spectral_radius(eta: TensorLike, beta: TensorLike, sigma2: TensorLike) -> to
 
 
 def stability_limit(beta: TensorLike, sigma2: TensorLike) -> torch.Tensor | float:
-    """The largest stable step, ``(2 − β)/(βσ²)``: ``Rᵢ`` is stable iff ``0 < η`` is below it."""
+    """The largest stable step, ``2(2 − β)/(βσ²)``: ``Rᵢ`` is stable iff ``0 < η`` is below it."""
     scalar = _scalars(beta, sigma2)
     _, beta, sigma2 = _parameters(1.0, beta, sigma2)
-    return _result((2 - beta) / (beta * sigma2), scalar)
+    return _result(2 * (2 - beta) / (beta * sigma2), scalar)
 
 
 def eta_pm(beta: TensorLike, sigma2: TensorLike
            ) -> tuple[torch.Tensor | float, torch.Tensor | float]:
-    """``(η₋, η₊)`` with ``η± = (1 ± √(1 − β))² / (2βσ²)``: the eigenvalues of ``Rᵢ`` are
+    """``(η₋, η₊)`` with ``η± = (1 ± √(1 − β))² / (βσ²)``: the eigenvalues of ``Rᵢ`` are
     repeated at ``η = η±``, complex (of modulus ``√(1 − β)``) strictly between, real outside."""
     scalar = _scalars(beta, sigma2)
     _, beta, sigma2 = _parameters(1.0, beta, sigma2)
     s = (1 - beta).sqrt()
-    scale = 2 * beta * sigma2
+    scale = beta * sigma2
     return _result((1 - s) ** 2 / scale, scalar), _result((1 + s) ** 2 / scale, scalar)
 
 
@@ -171,7 +173,7 @@ def _start(value: TensorLike, name: str, X: torch.Tensor) -> torch.Tensor:
 
 def run_momentum(X: TensorLike, y: TensorLike, eta: TensorLike, beta: TensorLike, steps: int,
                  w0: TensorLike, z0: TensorLike | None = None) -> Trajectory:
-    """Run momentum on ``‖y − Xw‖²`` for ``steps`` steps from ``w0`` (and ``z0``, default 0).
+    """Run momentum on ``½‖y − Xw‖²`` for ``steps`` steps from ``w0`` (and ``z0``, default 0).
 
     ``eta`` and ``beta`` are numbers or tensors of a batch shape; ``w0`` (and ``z0``) have
     shape ``(d,)`` or ``(*batch, d)``. Every run is a row of one tensor; the result holds all
@@ -198,10 +200,10 @@ def run_momentum(X: TensorLike, y: TensorLike, eta: TensorLike, beta: TensorLike
 
 def _momentum(X: torch.Tensor, y: torch.Tensor, eta: torch.Tensor, beta: torch.Tensor,
               steps: int, w: torch.Tensor, z: torch.Tensor) -> Trajectory:
-    """``z ← (1 − β)z + βg``, ``w ← w − ηz`` with ``g = 2Xᵀ(Xw − y)``, on every row of ``w``
+    """``z ← (1 − β)z + βg``, ``w ← w − ηz`` with ``g = Xᵀ(Xw − y)``, on every row of ``w``
     and ``z`` (``(*batch, d)``) at once, with the ``eta`` and ``beta`` of its row
     (``(*batch, 1)``)."""
-    H, b = 2 * X.T @ X, 2 * X.T @ y          # the gradient 2Xᵀ(Xw − y) is Hw − b
+    H, b = X.T @ X, X.T @ y                # the gradient Xᵀ(Xw − y) is Hw − b
     ws, zs = [w], [z]
     for _ in range(steps):
         g = w @ H - b                      # one gradient per run (row); H is symmetric

@@ -14,12 +14,13 @@ from dlmath.symbolic import is_zero
 @key("ex-heavy-ball", leaks=("2 * (1 + mu) / h", "(2 + 2 * mu) / h", "2 * (mu + 1) / h",
                              "2*(1+mu)/h"))
 def heavy_ball_limit(answer: Any, *, mu: sp.Symbol, h: sp.Symbol) -> Verdict:
-    """The heavy-ball bound α < 2(1 + μ)/h: Jury's p(−1) > 0 for R, with α = ηβ, β = 1 − μ."""
+    """The heavy-ball bound α < 2(1 + μ)/h: Jury's p(−1) > 0 for R, with α = ηβ, β = 1 − μ and
+    the curvature h = σ² of ½‖y − Xw‖² (an eigenvalue of its Hessian XᵀX)."""
     eta, beta, s2 = sp.symbols("eta beta sigma2", positive=True)
-    R = sp.Matrix([[1 - beta, 2 * beta * s2], [-eta * (1 - beta), 1 - 2 * eta * beta * s2]])
+    R = sp.Matrix([[1 - beta, beta * s2], [-eta * (1 - beta), 1 - eta * beta * s2]])
     p_minus_one = (-sp.eye(2) - R).det()                   # p(λ) = det(λI − R) at λ = −1
     (eta_max,) = sp.solve(p_minus_one, eta)
-    expected = sp.simplify((beta * eta_max).subs({beta: 1 - mu, s2: h / 2}))
+    expected = sp.simplify((beta * eta_max).subs({beta: 1 - mu, s2: h}))
     if isinstance(answer, sp.Expr):
         if answer.free_symbols - {mu, h}:
             return Verdict(False, f"write the bound in μ and h only, not in "
@@ -28,7 +29,14 @@ def heavy_ball_limit(answer: Any, *, mu: sp.Symbol, h: sp.Symbol) -> Verdict:
             return Verdict(False, "2/h is plain gradient descent's limit (μ = 0): momentum "
                                   "widens it by the factor 1 + μ")
         if is_zero(answer - expected / 2):
-            return Verdict(False, "half the bound: the curvature is h = 2σ², so 1/σ² = 2/h")
+            return Verdict(False, "half the bound: (2 − β)/(βσ²) is the limit for the loss "
+                                  "without the ½ (Hessian 2XᵀX); for ½‖y − Xw‖² it is "
+                                  "2(2 − β)/(βσ²), with h = σ²")
+        if is_zero(answer - 2 * expected):
+            return Verdict(False, "twice the bound: the curvature of ½‖y − Xw‖² is h = σ², an "
+                                  "eigenvalue of its Hessian XᵀX, not 2σ²")
+        if is_zero(answer - expected / (1 - mu)):
+            return Verdict(False, "that bounds η; the bound asked for is on α = ηβ = η(1 − μ)")
     return expression(answer, expected, name="your bound on α")
 
 
@@ -40,7 +48,7 @@ def best_beta(answer: Any, *, sigma2: torch.Tensor) -> Verdict:
         rate = float(torch.as_tensor(momentum.spectral_radius(eta, beta, sigma2)).amax())
     except (TypeError, ValueError) as error:
         return Verdict(False, f"give a pair (β, η) with 0 < β ≤ 1 and η > 0 ({error})")
-    eta_bf = torch.logspace(-2, 1, 1201, dtype=sigma2.dtype, device=sigma2.device)
+    eta_bf = 2 * torch.logspace(-2, 1, 1201, dtype=sigma2.dtype, device=sigma2.device)
     beta_bf = torch.linspace(0.001, 1, 1201, dtype=sigma2.dtype, device=sigma2.device)
     radii = torch.as_tensor(momentum.spectral_radius(eta_bf[None, :, None],
                                                      beta_bf[:, None, None], sigma2))
