@@ -23,7 +23,7 @@ def data(seed: int, m: int, d: int, p: int | None = None):
 
 
 def assert_minimises(X, y, Gamma, w) -> None:
-    """The gradient of ‖Xw − y‖² + ‖Γw‖², Xᵀ(Xw − y) + ΓᵀΓw, vanishes at w (relative to its
+    """The gradient of ½‖Xw − y‖² + ½‖Γw‖², Xᵀ(Xw − y) + ΓᵀΓw, vanishes at w (relative to its
     two terms)."""
     gradient = X.T @ (X @ w - y) + Gamma.T @ (Gamma @ w)
     scale = (X.T @ y).abs().max() + 1.0

@@ -1,8 +1,8 @@
 """Ridge regression three ways, and gradient descent with noise injected into the inputs.
 
 For data ``X`` of shape ``(m, d)`` (samples as rows) and targets ``y`` of shape ``(m,)``, ridge
-(Tikhonov) regression minimises ``‖Xw − y‖² + ‖Γw‖²`` with ``Γ`` of shape ``(k, d)``; the
-usual ridge penalty ``λ‖w‖²`` is ``Γ = √λ I``. The minimiser has two closed forms
+(Tikhonov) regression minimises ``½‖Xw − y‖² + ½‖Γw‖²`` with ``Γ`` of shape ``(k, d)``; the
+usual ridge penalty ``(λ/2)‖w‖²`` is ``Γ = √λ I``. The minimiser has two closed forms
 (chapter *Ridge regression three ways*):
 
 - the *primal* form :func:`ridge_primal`, ``(XᵀX + ΓᵀΓ)⁻¹Xᵀy``: a ``d×d`` solve;
@@ -71,7 +71,7 @@ def ridge_primal(X: TensorLike, y: TensorLike, lam: float | None = None, *,
     """The ridge solution in primal form, ``(XᵀX + ΓᵀΓ)⁻¹Xᵀy`` (a ``d×d`` system).
 
     Give exactly one of ``lam`` (``λ ≥ 0``, meaning ``ΓᵀΓ = λI``) and ``Gamma`` (``(k, d)``).
-    It minimises ``‖Xw − y‖² + ‖Γw‖²``. Raises ``ValueError`` for ``λ < 0``, mismatched
+    It minimises ``½‖Xw − y‖² + ½‖Γw‖²``. Raises ``ValueError`` for ``λ < 0``, mismatched
     shapes, or a singular ``XᵀX + ΓᵀΓ`` (e.g. ``λ = 0`` and ``rank X < d``). Checks its
     arguments, builds ``ΓᵀΓ`` and calls :func:`_ridge_primal`.
     """
