@@ -30,14 +30,15 @@ def uniform_he(answer: Any, *, n_sym: sp.Symbol) -> Verdict:
 
 def _full_batch_losses(stack: nets.Stack, x: torch.Tensor, y: torch.Tensor, eta: float,
                        steps: int, rule: str) -> torch.Tensor:
-    # the losses of a copy of the stacked networks after `steps` full-batch steps of one update
-    # rule: "adam" (torch.optim.Adam), "no-correction" (Adam without bias correction) or "gd"
+    # the losses (half the mean squared error, the chapter's training loss) of a copy of the
+    # stacked networks after `steps` full-batch steps of one update rule: "adam"
+    # (torch.optim.Adam), "no-correction" (Adam without bias correction) or "gd"
     stack = stack.clone()
     params = stack.parameters()
     adam = torch.optim.Adam(params, lr=eta)
     m, v = [torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params]
     for _ in range(steps):
-        loss = ((stack(x) - y) ** 2).mean((-1, -2)).sum()
+        loss = 0.5 * ((stack(x) - y) ** 2).mean((-1, -2)).sum()
         if rule == "adam":
             adam.zero_grad()
             loss.backward()
@@ -50,7 +51,7 @@ def _full_batch_losses(stack: nets.Stack, x: torch.Tensor, y: torch.Tensor, eta:
                 v_p.copy_(0.999 * v_p + 0.001 * g**2)
                 p -= eta * (g if rule == "gd" else m_p / (v_p.sqrt() + 1e-8))
     with torch.no_grad():
-        return ((stack(x) - y) ** 2).mean((-1, -2))
+        return 0.5 * ((stack(x) - y) ** 2).mean((-1, -2))
 
 
 @key("ex-adam-small", leaks=("beta2 * v", "beta2*v", "v.sqrt()", "v_p.sqrt()", "(1 - beta2 **"))
