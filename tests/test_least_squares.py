@@ -130,7 +130,10 @@ def test_gradient_descent_threshold(problem) -> None:
     steps = int(min(5000, 40 / (1 - rate)))
     w = ls.gradient_descent(X, Y, w0, [0.9 * eta_c, 1.1 * eta_c], steps)   # (2, starts, d)
     scale = 1 + float(limit.abs().max())
-    torch.testing.assert_close(w[0], limit, rtol=0, atol=1e-7 * scale)
+    # what is left after the steps: at most rate^steps of the start's distance (the cap of 5000
+    # steps leaves some when XXᵀ is ill-conditioned)
+    left = rate**steps * (w0 - limit).norm(dim=-1)                              # (starts,)
+    assert ((w[0] - limit).norm(dim=-1) <= left + 1e-7 * scale).all()
     residual = (w[1] @ X.T - Y).norm(dim=-1)                     # inf/nan once it overflows
     assert (~torch.isfinite(w[1]).all(-1) | (residual > 1e3)).all()
 
