@@ -152,19 +152,29 @@ def test_ntk_gram_is_symmetric_psd(X, layers):
 
 @pytest.mark.parametrize("name", ["relu", "erf", "sin"])
 def test_blocks_of_the_upper_triangle_give_the_whole_matrix(monkeypatch, name):
-    """With blocks of 37 entries and transposes in 5 × 5 blocks (many ragged blocks), the
-    symmetric Gram matrix, mapped on its upper triangle and mirrored, equals the cross Gram
-    matrix of X with itself (mapped everywhere) off the diagonal, to rounding."""
+    """With the product in row blocks of 6, maps on blocks of 37 entries and transposes in
+    5 × 5 blocks (many ragged blocks), a symmetric Gram matrix, computed on its upper
+    triangle and mirrored, equals the cross Gram matrix of X with itself (computed
+    everywhere) off the diagonal, to rounding."""
     X = unit_rows(23, 4, 5) * torch.linspace(0.5, 2.0, 23, dtype=torch.float64)[:, None]
-    whole = kernels.nngp_gram(X, X, phi=name)
+    grams = {"NNGP": lambda *Xs: kernels.nngp_gram(*Xs, phi=name),
+             "NTK, 1 layer": lambda *Xs: kernels.ntk_relu_gram(*Xs, layers="both"),
+             "Laplace": kernels.laplace_gram,
+             "deep NTK": lambda *Xs: kernels.ntk_deep(*Xs, depth=3, sigma_b2=0.1,
+                                                      phi="erf" if name == "sin" else name),
+             "deep NTK, standard": lambda *Xs: kernels.ntk_deep(
+                 *Xs, depth=2, parameterization="standard", width=50)}
+    whole = {kind: gram(X, X) for kind, gram in grams.items()}
+    monkeypatch.setattr(kernels, "PRODUCT_BLOCKS", 4)
+    monkeypatch.setattr(kernels, "PRODUCT_ROWS", 1)
     monkeypatch.setattr(kernels, "CPU_BLOCK", 37)
     monkeypatch.setattr(kernels, "CPU_PAIR_BLOCK", 5)
-    K = kernels.nngp_gram(X, phi=name)
-    assert torch.equal(K, K.T)
     off = ~torch.eye(23, dtype=torch.bool)
-    torch.testing.assert_close(K[off], whole[off], rtol=1e-14, atol=1e-15)
-    Theta = kernels.ntk_deep(X, depth=3, phi="erf" if name == "sin" else name)
-    assert torch.equal(Theta, Theta.T)
+    for kind, gram in grams.items():
+        K = gram(X)
+        assert torch.equal(K, K.T), kind
+        torch.testing.assert_close(K[off], whole[kind][off], rtol=1e-13, atol=1e-14,
+                                   msg=kind)
 
 
 def test_kernel_solve_finds_a_nan_in_any_block():

@@ -392,7 +392,9 @@ def nngp_gram(X: Any, Xp: Any = None, *, phi: str = "relu",
     For unit rows these are φ̌(ξ). Rows of norm 0 give 0 for relu and step (step(0) = 0).
     ``normalize=True`` divides by √K(x, x) √K(x′, x′), so the diagonal is 1; for unit rows
     that is φ̌(ξ)/φ̌(1) (for exp, the Gaussian kernel e^{−C²‖x − x′‖²/2}). With ``Xp`` omitted
-    the diagonal is set to K(x, x) exactly, not through the rounding of ξ ≈ 1.
+    the product and the maps run on and above the diagonal only, then are mirrored (K is
+    exactly symmetric), and the diagonal is set to K(x, x) exactly, not through the rounding
+    of ξ ≈ 1.
     """
     act, p = _lookup(phi, params)
     values = _positional(act, p)
@@ -486,13 +488,33 @@ def _asymmetry(K: Tensor) -> float:
 
 def _products(X: Any, Xp: Any) -> tuple[Tensor, Tensor, Tensor]:
     """G = X Xpᵀ (the one matrix product), a = ‖xᵢ‖² as a column, b = ‖x′ⱼ‖² as a row.
-    With Xp omitted, callers use G's upper triangle and mirror the result
-    (:func:`_mirror_upper_`)."""
+    With Xp omitted, G is X Xᵀ on and above the diagonal only (:func:`_upper_product`):
+    callers map its upper triangle and mirror the result (:func:`_mirror_upper_`)."""
     symmetric = Xp is None
     X, Xp = _pair(X, Xp)
     a = _squared_norms(X, "X")
     b = a if symmetric else _squared_norms(Xp, "Xp")
-    return X @ Xp.T, a[:, None], b[None, :]
+    return _upper_product(X) if symmetric else X @ Xp.T, a[:, None], b[None, :]
+
+
+#: The product X Xᵀ of a symmetric Gram matrix is computed in this many blocks of rows, each
+#: from its diagonal on: (1 + 1/8)/2 of the multiplications of the whole product. Measured at
+#: n = 4000, d = 3072 on a 2-core CPU: 0.31 s against 0.51 s for X @ X.T in float64, 0.155 s
+#: against 0.237 s in float32 (4 or 16 blocks take 0.32–0.33 s). A block has at least
+#: ``PRODUCT_ROWS`` rows, so a small matrix is one product.
+PRODUCT_BLOCKS, PRODUCT_ROWS = 8, 256
+
+
+def _upper_product(X: Tensor) -> Tensor:
+    """X Xᵀ on and above the diagonal (the diagonal blocks whole), zeros below: one product
+    per block of rows."""
+    n = X.shape[0]
+    rows = max(-(-n // PRODUCT_BLOCKS), PRODUCT_ROWS)
+    G = X.new_empty(n, n)
+    for i in range(0, n, rows):
+        G[i:i + rows, i:] = X[i:i + rows] @ X[i:].T
+        G[i:i + rows, :i] = 0
+    return G
 
 
 def _squared_norms(X: Tensor, name: str) -> Tensor:
