@@ -671,6 +671,11 @@ def _on_diagonal(K: KernelMap, q: Tensor) -> Tensor:
     return K(root * root, q, q)
 
 
+def _diagonal(K: KernelMap) -> KernelMap:
+    """K on the diagonal, where G = a = b = q: the layer recursions run on the variances."""
+    return lambda G, a, b: _on_diagonal(K, a)
+
+
 def _nngp_layers(Kl: Tensor, qa: list[Tensor], qb: list[Tensor], sigma_w2: float,
                  sigma_b2: float, K: KernelMap) -> Tensor:
     """K^L from K⁰: K^{l+1} = σ_b² + σ_w² E[φ(u) φ(v)] under [[qaˡ, Kˡ], [Kˡ, qbˡ]]."""
@@ -729,10 +734,8 @@ def _deep(X: Any, Xp: Any, depth: int, sigma_w2: float, sigma_b2: float, K: Kern
         _mirror_upper_(G)
         G.diagonal().copy_(qa[-1][:, 0])
         if Kdot is not None and Theta is not None:
-            theta = qa[0] if width is None else a + 1
-            for l in range(depth):
-                readout = qa[l + 1] if width is None else width * _on_diagonal(K, qa[l]) + 1
-                theta = readout + sigma_w2 * _on_diagonal(Kdot, qa[l]) * theta
+            theta, _ = _ntk_layers(qa[0], qa[0] if width is None else a + 1, qa, qa, sigma_w2,
+                                   sigma_b2, _diagonal(K), _diagonal(Kdot), width)
             _mirror_upper_(Theta)
             Theta.diagonal().copy_(theta[:, 0])
     return G, Theta
